@@ -1,0 +1,24 @@
+"""ftlab: a Jupyter-native lab for fine-tuning language models.
+
+The core is importable without Jupyter; heavy libraries load on first use.
+"""
+
+from ftlab.config import Config
+from ftlab.errors import ConfigError, FtlabError
+
+__version__ = "0.1.0"
+__all__ = ["Config", "ConfigError", "FtlabError", "train", "evaluate", "__version__"]
+
+
+def train(config: Config, listeners=()):
+    """Fine-tune as ``config`` says; see :func:`ftlab.training.runner.train`."""
+    from ftlab.training.runner import train as _train
+
+    return _train(config, listeners)
+
+
+def evaluate(model, tokenizer, data, **kwargs):
+    """Generate and score answers on (prompt, completion) rows; see :func:`ftlab.eval.generate.evaluate`."""
+    from ftlab.eval.generate import evaluate as _evaluate
+
+    return _evaluate(model, tokenizer, data, **kwargs)

@@ -1,0 +1,88 @@
+"""``ftlab`` on the command line.
+
+Errors a person can fix (bad config, missing file, unknown model) print as one
+paragraph and exit with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ftlab.errors import FtlabError
+
+
+def _cmd_quickstart(args) -> None:
+    from ftlab.quickstart import run_quickstart
+    from ftlab.training.monitor import ConsolePrinter
+
+    report = run_quickstart(args.out, smoke=args.smoke, model=args.model, method=args.method,
+                            max_steps=args.max_steps, listeners=[ConsolePrinter()])
+    summary = {k: report[k] for k in ("metric_name", "base_metric", "tuned_metric", "train_seconds",
+                                      "total_seconds", "peak_rss_mb", "run_dir")}
+    print(json.dumps(summary, indent=2))
+
+
+def _cmd_config_init(args) -> None:
+    from ftlab.config import Config
+
+    print("# ftlab config: train it with `ftlab train THIS.yaml`", end="\n\n")
+    print(Config().to_yaml(comments=True))
+
+
+def _cmd_train(args) -> None:
+    from ftlab.config import Config
+    from ftlab.training.monitor import ConsolePrinter
+    from ftlab.training.runner import train
+
+    config = Config.load(args.config).override(args.set or [])
+    result = train(config, [ConsolePrinter()])
+    print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ftlab", description="ftlab: a lab for fine-tuning language models.")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    quick = commands.add_parser("quickstart", help="fine-tune the built-in model on a built-in task, "
+                                "evaluate base vs tuned, write DIR/report.json")
+    quick.add_argument("--out", required=True, metavar="DIR")
+    quick.add_argument("--smoke", action="store_true", help="tiny settings for CI (under a minute)")
+    quick.add_argument("--model", default="ftlab/tiny-chat")
+    quick.add_argument("--method", default="lora", choices=["full", "lora", "qlora"])
+    quick.add_argument("--max-steps", type=int, default=None)
+    quick.set_defaults(run=_cmd_quickstart)
+
+    config = commands.add_parser("config", help="work with config files")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    init = config_commands.add_parser("init", help="print a complete default config as commented YAML")
+    init.set_defaults(run=_cmd_config_init)
+
+    train = commands.add_parser("train", help="train from a YAML config")
+    train.add_argument("config", metavar="CONFIG.yaml")
+    train.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
+                       help="override a setting, e.g. --set train.max_steps=50 (repeatable)")
+    train.set_defaults(run=_cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except FtlabError as exc:
+        if args.debug:
+            raise
+        print(f"ftlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ftlab: interrupted; the run directory keeps its checkpoints and log.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

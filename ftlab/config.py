@@ -1,0 +1,290 @@
+"""Every setting of a run, as typed dataclasses with their help text.
+
+The help text lives in each field's metadata (as in PEFT and TRL configs), so
+the CLI's ``config init``, the YAML comments and the widgets' tooltips all read
+it from one place.  Sections: ``model``, ``data``, ``method``, ``train``,
+``eval``; a setting is addressed by its dotted path, e.g. ``train.max_steps``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ftlab.errors import ConfigError, FtlabError
+
+ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def setting(default: Any, help: str, choices: tuple | None = None) -> Any:
+    """A dataclass field carrying its help text (and allowed values) in metadata."""
+    metadata = {"help": help, "choices": choices}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclass
+class ModelConfig:
+    name: str = setting("ftlab/tiny-chat", "Base model: 'ftlab/tiny-chat' (built in, offline), a hub id, "
+                        "or a local folder saved with save_pretrained.")
+    dtype: str = setting("auto", "Weight dtype when loading; 'auto' keeps the checkpoint's (fp32 on CPU).",
+                         ("auto", "float32", "bfloat16", "float16"))
+    trust_remote_code: bool = setting(False, "Allow model code from the hub; only for models you trust.")
+
+
+@dataclass
+class DataConfig:
+    task: str | None = setting("cipher", "Built-in synthetic task (used when no train_file is given).")
+    train_file: str | None = setting(None, "JSON/JSONL/CSV file with 'prompt' and 'completion' columns.")
+    validation_file: str | None = setting(None, "Held-out file for eval loss; split from train_file if empty.")
+    test_file: str | None = setting(None, "Held-out file for the final metrics; split from train_file if empty.")
+    n_train: int = setting(2000, "Built-in task: number of training examples.")
+    n_validation: int = setting(200, "Built-in task: validation examples (eval loss during training).")
+    n_test: int = setting(200, "Built-in task: test examples (base vs tuned metrics).")
+    seed: int = setting(0, "Seed for generating and splitting the data.")
+    system_prompt: str | None = setting(None, "System message put before every prompt, if any.")
+    max_length: int = setting(128, "Longest training sequence in tokens; longer ones are truncated.")
+
+
+@dataclass
+class MethodConfig:
+    name: str = setting("lora", "Fine-tuning method: full (all weights), lora (low-rank adapters), "
+                        "qlora (LoRA on a 4/8-bit quantized base).", ("full", "lora", "qlora"))
+    lora_r: int = setting(16, "LoRA rank: capacity of each adapter. 8-64 is typical.")
+    lora_alpha: int = setting(32, "LoRA scaling numerator; the update is scaled by alpha / r.")
+    lora_dropout: float = setting(0.0, "Dropout on the LoRA input; helps against overfitting small data.")
+    target_modules: list[str] = setting(ALL_LINEAR, "Linear layers that get adapters; the model's names "
+                                        "(e.g. q_proj, v_proj) or 'all-linear'.")
+    bits: int = setting(4, "QLoRA: bits of the frozen base weights.", (4, 8))
+    quant_type: str = setting("nf4", "QLoRA 4-bit data type: nf4 (normal float) or fp4.", ("nf4", "fp4"))
+    double_quant: bool = setting(True, "QLoRA: quantize the quantization constants too (saves ~0.4 bit/param).")
+
+
+@dataclass
+class TrainConfig:
+    output_dir: str = setting("runs", "Folder that holds one sub-folder per run.")
+    run_name: str | None = setting(None, "Name of the run folder; a timestamped name if empty.")
+    learning_rate: float = setting(2e-3, "Peak learning rate. LoRA tolerates ~1e-4..3e-3; full tuning needs less.")
+    max_steps: int = setting(300, "Optimizer steps to train; 0 means train for num_epochs instead.")
+    num_epochs: float = setting(1.0, "Passes over the training data when max_steps is 0.")
+    batch_size: int = setting(16, "Examples per device per step.")
+    grad_accum: int = setting(1, "Steps to accumulate before an update; effective batch = batch_size x grad_accum.")
+    warmup_ratio: float = setting(0.05, "Fraction of steps with a linearly rising learning rate.")
+    lr_scheduler: str = setting("cosine", "How the learning rate decays after warm-up.",
+                                ("cosine", "linear", "constant", "constant_with_warmup"))
+    weight_decay: float = setting(0.0, "AdamW weight decay.")
+    max_grad_norm: float = setting(1.0, "Clip gradients to this norm; 0 disables clipping.")
+    seed: int = setting(42, "Seed for weights init, dropout and data order: same seed, same curve.")
+    logging_steps: int = setting(10, "Log loss, learning rate and grad norm every N steps.")
+    eval_steps: int = setting(50, "Compute validation loss every N steps; 0 disables it.")
+    save_steps: int = setting(100, "Save a checkpoint every N steps.")
+    save_total_limit: int = setting(2, "Keep at most this many checkpoints.")
+    precision: str = setting("auto", "auto: bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU.",
+                             ("auto", "fp32", "bf16", "fp16"))
+    gradient_checkpointing: bool = setting(False, "Recompute activations in backward: less memory, ~30% slower.")
+    report_to: list[str] = setting([], "Experiment trackers to log to as well (tensorboard, mlflow, wandb).")
+
+
+@dataclass
+class EvalConfig:
+    max_new_tokens: int | None = setting(None, "Longest generated answer; the task's default if empty.")
+    batch_size: int = setting(64, "Prompts generated at once during evaluation.")
+    n_examples: int | None = setting(None, "Evaluate on the first N test examples; all if empty.")
+
+
+SECTIONS = {"model": ModelConfig, "data": DataConfig, "method": MethodConfig,
+            "train": TrainConfig, "eval": EvalConfig}
+
+
+@dataclass
+class Config:
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    method: MethodConfig = dataclasses.field(default_factory=MethodConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+
+    # --- dotted access -------------------------------------------------
+    def get(self, path: str) -> Any:
+        section, name = _split_path(path)
+        return getattr(getattr(self, section), name)
+
+    def set(self, path: str, value: Any) -> None:
+        """Set a field, coercing strings from the command line to the field's type."""
+        section, name = _split_path(path)
+        setattr(getattr(self, section), name, coerce(path, value))
+
+    def override(self, assignments: list[str]) -> "Config":
+        """Apply ``section.field=value`` strings (values parsed as YAML scalars/lists)."""
+        import yaml
+
+        for item in assignments:
+            path, sep, raw = item.partition("=")
+            if not sep:
+                raise FtlabError(f"Override {item!r} is not of the form section.field=value "
+                                 "(for example train.max_steps=50).")
+            self.set(path.strip(), yaml.safe_load(raw) if raw.strip() else None)
+        return self
+
+    # --- YAML ------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Config":
+        config = cls()
+        for section, values in (data or {}).items():
+            if section not in SECTIONS:
+                raise ConfigError(section, f"unknown section; the sections are {', '.join(SECTIONS)}.")
+            if not isinstance(values, dict):
+                raise ConfigError(section, f"expected a mapping of settings, got {values!r}.")
+            for name, value in values.items():
+                config.set(f"{section}.{name}", value)
+        return config
+
+    def to_yaml(self, comments: bool = False) -> str:
+        import yaml
+
+        if not comments:
+            return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        lines = []
+        for section in SECTIONS:
+            lines.append(f"{section}:")
+            for f in fields(getattr(self, section)):
+                lines.append(f"  # {help_text(section + '.' + f.name)}")
+                dumped = yaml.safe_dump({f.name: getattr(getattr(self, section), f.name)},
+                                        default_flow_style=True, width=1000).strip()
+                lines.append("  " + dumped[1:-1])
+            lines.append("")
+        return "\n".join(lines)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_yaml())
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Config":
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise FtlabError(f"Config file {path} does not exist. Create one with "
+                             f"`ftlab config init > {path.name}`.")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise FtlabError(f"{path} is not valid YAML: {exc}") from None
+        if data is not None and not isinstance(data, dict):
+            raise FtlabError(f"{path} should hold a mapping with sections {', '.join(SECTIONS)}.")
+        return cls.from_dict(data)
+
+    # --- validation --------------------------------------------------------
+    def validate(self) -> "Config":
+        """Check what can be checked without loading the model; raise on the first problem."""
+        from ftlab.data.tasks import TASKS
+        from ftlab.training.methods import METHODS
+
+        if self.method.name not in METHODS:
+            raise ConfigError("method.name", f"unknown method {self.method.name!r}; "
+                              f"choose one of {', '.join(METHODS)}.")
+        for path in ("train.learning_rate", "train.batch_size", "train.grad_accum", "train.logging_steps",
+                     "method.lora_r", "method.lora_alpha", "data.max_length", "eval.batch_size"):
+            if self.get(path) <= 0:
+                raise ConfigError(path, f"must be greater than 0, got {self.get(path)}.")
+        for path in ("train.max_steps", "train.eval_steps", "train.save_steps", "train.warmup_ratio",
+                     "train.weight_decay", "train.max_grad_norm", "method.lora_dropout"):
+            if self.get(path) < 0:
+                raise ConfigError(path, f"must not be negative, got {self.get(path)}.")
+        if self.train.max_steps == 0 and self.train.num_epochs <= 0:
+            raise ConfigError("train.num_epochs", "must be greater than 0 when train.max_steps is 0.")
+        for path in ("data.train_file", "data.validation_file", "data.test_file"):
+            value = self.get(path)
+            if value and not Path(value).is_file():
+                raise ConfigError(path, f"file {value} does not exist (looked in {Path.cwd()}).")
+        if not self.data.train_file:
+            if not self.data.task:
+                raise ConfigError("data.task", "set a built-in task or data.train_file.")
+            if self.data.task not in TASKS:
+                raise ConfigError("data.task", f"unknown task {self.data.task!r}; built-in tasks: "
+                                  f"{', '.join(sorted(TASKS))}.")
+        for section in SECTIONS:
+            for f in fields(getattr(self, section)):
+                choices = f.metadata.get("choices")
+                value = getattr(getattr(self, section), f.name)
+                if choices and value not in choices:
+                    raise ConfigError(f"{section}.{f.name}", f"{value!r} is not one of "
+                                      f"{', '.join(map(str, choices))}.")
+        return self
+
+
+def help_text(path: str) -> str:
+    section, name = _split_path(path)
+    return _field(section, name).metadata["help"]
+
+
+def choices(path: str) -> tuple | None:
+    section, name = _split_path(path)
+    return _field(section, name).metadata.get("choices")
+
+
+def _split_path(path: str) -> tuple[str, str]:
+    section, _, name = path.partition(".")
+    if section not in SECTIONS:
+        raise ConfigError(path, f"unknown section {section!r}; the sections are {', '.join(SECTIONS)}.")
+    _field(section, name)
+    return section, name
+
+
+def _field(section: str, name: str) -> dataclasses.Field:
+    by_name = {f.name: f for f in fields(SECTIONS[section])}
+    if name not in by_name:
+        raise ConfigError(f"{section}.{name}", f"no such setting; {section} has {', '.join(by_name)}.")
+    return by_name[name]
+
+
+def coerce(path: str, value: Any) -> Any:
+    """Convert ``value`` to the declared type of ``path`` or say why it cannot be."""
+    section, name = _split_path(path)
+    hint = typing.get_type_hints(SECTIONS[section])[name]
+    args = typing.get_args(hint)
+    optional = isinstance(hint, types.UnionType) and type(None) in args
+    base = next(a for a in args if a is not type(None)) if optional else hint
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+        if optional:
+            return None
+        raise ConfigError(path, "needs a value; it cannot be empty.")
+    origin = typing.get_origin(base)
+    try:
+        if origin is list:
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, (list, tuple)):
+                raise TypeError
+            return [str(v) for v in value]
+        if base is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
+                return value.lower() in ("true", "yes", "1")
+            raise TypeError
+        if base is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise TypeError
+            return int(value)
+        if base is float:
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        kind = getattr(base, "__name__", str(base))
+        raise ConfigError(path, f"expected {kind}, got {value!r}.") from None

@@ -1,0 +1,142 @@
+"""Built-in synthetic tasks: seeded, offline, and hard for the base model.
+
+Each task is a generator of (prompt, completion) pairs.  The tiny built-in
+model was pre-trained on the tasks marked ``in_base`` (copying, reversing,
+upper-casing words...), so it already follows the chat format and can move
+characters around; the other tasks are new to it, which is what makes the
+effect of fine-tuning on them measurable in a few minutes on a CPU.
+
+A new task is one ``register_task(Task(...))`` call.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+from ftlab.errors import FtlabError
+
+_CONSONANTS = "bcdfghjklmnprstvwz"
+_VOWELS = "aeiou"
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July",
+           "August", "September", "October", "November", "December"]
+
+
+def pseudo_word(rng: random.Random, min_len: int = 3, max_len: int = 7) -> str:
+    """A pronounceable made-up word, so no task can be solved by memorised English."""
+    n = rng.randint(min_len, max_len)
+    letters = []
+    for i in range(n):
+        pool = _CONSONANTS if (i % 2 == 0) != (rng.random() < 0.25) else _VOWELS
+        letters.append(rng.choice(pool))
+    return "".join(letters)
+
+
+def shift_letters(word: str, shift: int) -> str:
+    return "".join(chr((ord(c) - 97 + shift) % 26 + 97) if c.islower() else c for c in word)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A family of examples with one skill in common.
+
+    ``make`` draws one (prompt, completion) pair from a seeded generator;
+    ``max_new_tokens`` bounds generation when the task is evaluated.
+    """
+
+    name: str
+    description: str
+    make: Callable[[random.Random], tuple[str, str]]
+    max_new_tokens: int = 24
+    in_base: bool = False
+
+
+TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise FtlabError(
+            f"Unknown built-in task {name!r}. Built-in tasks: {', '.join(sorted(TASKS))}. "
+            "To train on your own data, set data.train_file instead."
+        ) from None
+
+
+def _cipher(rng: random.Random) -> tuple[str, str]:
+    word = pseudo_word(rng, 3, 8)
+    return f"Encrypt with the shift-3 cipher: {word}", shift_letters(word, 3)
+
+
+def _date_format(rng: random.Random) -> tuple[str, str]:
+    year, month, day = rng.randint(1950, 2049), rng.randint(1, 12), rng.randint(1, 28)
+    return (f"Write this date out in words: {year:04d}-{month:02d}-{day:02d}",
+            f"{day} {_MONTHS[month - 1]} {year}")
+
+
+register_task(Task("cipher", "Shift every letter of a made-up word three places along the alphabet "
+                   "(a→d, x→a). Exact match needs every letter right.", _cipher, max_new_tokens=12))
+register_task(Task("date_format", "Rewrite an ISO date (2031-07-04) as words (4 July 2031).",
+                   _date_format, max_new_tokens=20))
+
+# Pre-training skills of the built-in model: generic character handling in the
+# chat format.  They are tasks too, so the model's corpus is reproducible here.
+def _word_skill(instruction: str, transform: Callable[[str], str]) -> Callable[[random.Random], tuple[str, str]]:
+    def make(rng: random.Random) -> tuple[str, str]:
+        word = pseudo_word(rng, 3, 9)
+        return f"{instruction}: {word}", transform(word)
+    return make
+
+
+def _next_letter(rng: random.Random) -> tuple[str, str]:
+    letter = rng.choice("abcdefghijklmnopqrstuvwxy")
+    return f"Next letter after {letter}", shift_letters(letter, 1)
+
+
+for _name, _instruction, _transform in [
+    ("repeat", "Repeat", lambda w: w),
+    ("reverse", "Reverse", lambda w: w[::-1]),
+    ("uppercase", "Uppercase", str.upper),
+    ("spell", "Spell", "-".join),
+]:
+    register_task(Task(_name, f"{_instruction} a made-up word.", _word_skill(_instruction, _transform), in_base=True))
+register_task(Task("next_letter", "Name the letter after a letter: the alphabet order the cipher relies on.",
+                   _next_letter, max_new_tokens=4, in_base=True))
+
+
+def build_splits(task: str | Task, seed: int = 0, n_train: int = 2000, n_validation: int = 200,
+                 n_test: int = 200):
+    """Train/validation/test splits with no prompt shared between them.
+
+    Drawing stops when enough distinct prompts exist; a task whose space is
+    too small for the sizes asked raises instead of looping forever.
+    """
+    from datasets import Dataset, DatasetDict
+
+    task = get_task(task) if isinstance(task, str) else task
+    rng = random.Random(f"{task.name}:{seed}")
+    wanted = n_train + n_validation + n_test
+    seen: dict[str, str] = {}
+    attempts = 0
+    while len(seen) < wanted:
+        attempts += 1
+        if attempts > 50 * wanted:
+            raise FtlabError(f"Task {task.name!r} has fewer than {wanted} distinct examples; "
+                             "ask for smaller splits.")
+        prompt, completion = task.make(rng)
+        seen.setdefault(prompt, completion)
+    rows = list(seen.items())
+    cuts = {"train": (0, n_train), "validation": (n_train, n_train + n_validation),
+            "test": (n_train + n_validation, wanted)}
+    return DatasetDict({
+        split: Dataset.from_dict({"prompt": [p for p, _ in rows[a:b]],
+                                  "completion": [c for _, c in rows[a:b]]})
+        for split, (a, b) in cuts.items()
+    })

@@ -1,0 +1,71 @@
+"""Load a base model and its tokenizer, the same way for the built-in model and a hub id."""
+
+from __future__ import annotations
+
+from ftlab.errors import ConfigError, FtlabError
+from ftlab.models.tiny import BUILTIN_MODEL, resolve_model_path
+
+
+def load_tokenizer(name: str, trust_remote_code: bool = False):
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(name), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise _load_error(name, exc) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.chat_template is None:
+        raise FtlabError(f"The tokenizer of {name!r} has no chat template, so prompts cannot be put in chat "
+                         "form. Use an instruct/chat model or one whose tokenizer defines chat_template.")
+    return tokenizer
+
+
+def load_model(name: str, dtype: str = "auto", quantization=None, trust_remote_code: bool = False):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs = {"trust_remote_code": trust_remote_code}
+    if dtype != "auto":
+        kwargs["dtype"] = getattr(torch, dtype)
+    if quantization is not None:
+        kwargs["quantization_config"] = quantization
+        if torch.cuda.is_available():
+            kwargs["device_map"] = {"": 0}
+    try:
+        return AutoModelForCausalLM.from_pretrained(resolve_model_path(name), **kwargs)
+    except (OSError, ValueError) as exc:
+        raise _load_error(name, exc) from None
+
+
+def linear_module_names(model) -> list[str]:
+    """Short names of the Linear-like layers LoRA can target (q_proj, down_proj...), lm_head excluded."""
+    import torch
+
+    names = set()
+    for full_name, module in model.named_modules():
+        short = full_name.rsplit(".", 1)[-1]
+        kind = type(module).__name__
+        if short != "lm_head" and (isinstance(module, torch.nn.Linear) or kind in ("Linear4bit", "Linear8bitLt", "Conv1D")):
+            names.add(short)
+    return sorted(names)
+
+
+def check_target_modules(model, target_modules: list[str]) -> None:
+    if target_modules == ["all-linear"]:
+        return
+    available = linear_module_names(model)
+    missing = [m for m in target_modules if m not in available]
+    if missing:
+        raise ConfigError("method.target_modules", f"{', '.join(missing)} not found in the model. "
+                          f"Its linear layers are: {', '.join(available)} (or use 'all-linear').")
+
+
+def _load_error(name: str, exc: Exception) -> FtlabError:
+    hint = ("It is neither a local folder nor a model that could be fetched from the hub "
+            "(no network, a typo, or a gated model?).")
+    if name == BUILTIN_MODEL:
+        hint = "The built-in model's files are missing from the installed package; reinstall ftlab."
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return FtlabError(f"Could not load model {name!r}. {hint} The loader said: {first_line} "
+                      f"To work offline, use model.name={BUILTIN_MODEL}.")

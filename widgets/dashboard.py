@@ -1,0 +1,80 @@
+"""The live training dashboard: curves, a progress bar with ETA, and the run's figures.
+
+It is a listener of :class:`ftlab.training.monitor.RunMonitor`: pass it to
+``ftlab.train(config, listeners=[dashboard])``.  Redraws are throttled (one per
+``refresh_s`` at most), so a training loop pays for a few list appends per
+logged step and nothing more, whether or not a browser is watching.
+"""
+
+from __future__ import annotations
+
+import time
+
+import ipywidgets as W
+
+from ftlab.widgets.plots import TRACES, curves_figure, series
+
+
+def _fmt_seconds(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingDashboard:
+    def __init__(self, title: str = "", refresh_s: float = 1.0):
+        self.refresh_s = refresh_s
+        self.metrics: list[dict] = []
+        self.system: list[dict] = []
+        self.max_steps = 0
+        self.step = 0
+        self.figure = curves_figure(title=title, widget=True)
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="step", bar_style="info",
+                                      layout=W.Layout(width="360px"))
+        self.status = W.HTML("waiting for training to start")
+        self.widget = W.VBox([W.HBox([self.progress, self.status]), self.figure])
+        self._last_draw = 0.0
+
+    def update(self, kind: str, row: dict) -> None:
+        if kind == "metrics":
+            self.metrics.append(row)
+        elif kind == "system":
+            self.system.append(row)
+        if "step" in row:
+            self.step = row["step"]
+        if kind == "begin":
+            self.max_steps = row["max_steps"]
+            self.progress.max = max(self.max_steps, 1)
+        self._show_progress(row.get("elapsed"), finished=kind == "end")
+        now = time.time()
+        if kind in ("begin", "end") or now - self._last_draw >= self.refresh_s:
+            self._last_draw = now
+            self.redraw()
+
+    def _show_progress(self, elapsed: float | None, finished: bool) -> None:
+        self.progress.value = self.step
+        if elapsed is None:
+            return
+        parts = [f"{self.step}/{self.max_steps} steps", f"elapsed {_fmt_seconds(elapsed)}"]
+        if finished:
+            self.progress.bar_style = "success"
+            parts.append("done")
+        elif self.step:
+            parts.append(f"ETA {_fmt_seconds(elapsed / self.step * (self.max_steps - self.step))}")
+        losses = [m["loss"] for m in self.metrics if "loss" in m]
+        if losses:
+            parts.append(f"loss {losses[-1]:.4f}")
+        self.status.value = " · ".join(parts)
+
+    def redraw(self) -> None:
+        data = series(self.metrics, self.system)
+        with self.figure.batch_update():
+            for trace, (name, *_rest) in zip(self.figure.data, TRACES):
+                xs, ys = data[name]
+                trace.x, trace.y = xs, ys
+                if ys:
+                    trace.visible = True
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
