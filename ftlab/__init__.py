@@ -3,10 +3,17 @@
 The core is importable without Jupyter; heavy libraries load on first use.
 """
 
+import logging
+
 from ftlab.config import Config
 from ftlab.errors import ConfigError, FtlabError
 
 __version__ = "0.1.0"
+
+# On CPUs with AVX512-BF16, bitsandbytes tries to fetch an optional 4-bit kernel
+# from the hub at import and warns when it cannot; its built-in kernel is used
+# either way, so offline the warning is only noise on every command.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 __all__ = ["Config", "ConfigError", "FtlabError", "train", "evaluate", "__version__"]
 
 

@@ -54,6 +54,7 @@ def precision_flags(precision: str) -> dict:
 
 
 def sft_args(config: Config, run: RunDir):
+    import torch
     from trl import SFTConfig
 
     t = config.train
@@ -85,6 +86,7 @@ def sft_args(config: Config, run: RunDir):
         packing=False,
         disable_tqdm=True,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
         **precision_flags(t.precision),
     )
 

@@ -1,0 +1,14 @@
+# The two commands of the README.  Both create .venv on first use.
+.PHONY: lab test venv
+
+venv:
+	@scripts/bootstrap
+
+# Opens JupyterLab on the quickstart notebook.  Extra options: make lab LAB_ARGS="--port 8899 --no-browser"
+lab: venv
+	.venv/bin/jupyter lab notebooks/00_quickstart.ipynb $(LAB_ARGS)
+
+# Unit, widget and training tests, papermill runs of every notebook, then nbval on the notebooks.
+test: venv
+	FTLAB_SMOKE=1 .venv/bin/python -m pytest tests
+	FTLAB_SMOKE=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
