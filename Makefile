@@ -8,7 +8,7 @@ venv:
 lab: venv
 	.venv/bin/jupyter lab notebooks/00_quickstart.ipynb $(LAB_ARGS)
 
-# Unit, widget and training tests, papermill runs of every notebook, then nbval on the notebooks.
+# Unit, widget and training tests, papermill runs of every notebook (tests/),
+# and nbval re-running the notebooks with their stored defaults (notebooks/).
 test: venv
-	FTLAB_SMOKE=1 .venv/bin/python -m pytest tests
-	FTLAB_SMOKE=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+	FTLAB_SMOKE=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env tests notebooks
