@@ -102,7 +102,7 @@ def _corpus_batch(tokenizer, rng: random.Random, batch_size: int):
     return enc["input_ids"], enc["attention_mask"], labels
 
 
-def pretrain(out_dir: str | Path, steps: int = 1200, batch_size: int = 64, lr: float = 3e-3,
+def pretrain(out_dir: str | Path, steps: int = 1500, batch_size: int = 64, lr: float = 3e-3,
              seed: int = 0, log_every: int = 100) -> dict:
     """Train the tiny model from scratch and save it with its tokenizer.
 
@@ -151,7 +151,7 @@ def pretrain(out_dir: str | Path, steps: int = 1200, batch_size: int = 64, lr: f
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Pre-train ftlab's built-in tiny chat model.")
     parser.add_argument("--out", default=str(BUILTIN_PATH))
-    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
