@@ -82,7 +82,7 @@ class TrainConfig:
     seed: int = setting(42, "Seed for weights init, dropout and data order: same seed, same curve.")
     logging_steps: int = setting(10, "Log loss, learning rate and grad norm every N steps.")
     eval_steps: int = setting(50, "Compute validation loss every N steps; 0 disables it.")
-    save_steps: int = setting(100, "Save a checkpoint every N steps.")
+    save_steps: int = setting(100, "Save a checkpoint every N steps; 0 saves only the final model.")
     save_total_limit: int = setting(2, "Keep at most this many checkpoints.")
     precision: str = setting("auto", "auto: bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU.",
                              ("auto", "fp32", "bf16", "fp16"))
