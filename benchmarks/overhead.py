@@ -20,29 +20,19 @@ from pathlib import Path
 
 
 def timed_run(monitored: bool, steps: int, workdir: Path, index: int) -> float:
-    from transformers import PrinterCallback
-    from trl import SFTTrainer
-
-    from ftlab.data.loading import load_splits, to_chat
-    from ftlab.models.loading import load_model, load_tokenizer
     from ftlab.quickstart import quickstart_config
-    from ftlab.training.methods import METHODS
     from ftlab.training.monitor import ConsolePrinter, RunMonitor
     from ftlab.training.rundir import RunDir
-    from ftlab.training.runner import sft_args
+    from ftlab.training.runner import build_trainer
     from ftlab.widgets import TrainingDashboard
 
     config = quickstart_config(max_steps=steps, output_dir=str(workdir))
     config.train.run_name = f"{'ftlab' if monitored else 'bare'}-{index}"
     config.train.eval_steps = 0
-    config.train.save_steps = steps
+    config.train.save_steps = 0
     run = RunDir.create(config)
     callbacks = [RunMonitor(run, [TrainingDashboard(), ConsolePrinter(io.StringIO())])] if monitored else []
-    trainer = SFTTrainer(
-        model=load_model(config.model.name), args=sft_args(config, run),
-        train_dataset=to_chat(load_splits(config.data)["train"]), processing_class=load_tokenizer(config.model.name),
-        peft_config=METHODS["lora"].peft_config(config.method), callbacks=callbacks)
-    trainer.remove_callback(PrinterCallback)
+    trainer = build_trainer(config, run, callbacks)
     start = time.perf_counter()
     trainer.train()
     return time.perf_counter() - start

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftlab.config import Config
 from ftlab.errors import ConfigError
 from ftlab.training.monitor import Listener, RunMonitor
 from ftlab.training.rundir import RunDir
+
+if TYPE_CHECKING:
+    from trl import SFTTrainer
 
 
 @dataclass
@@ -91,47 +94,57 @@ def sft_args(config: Config, run: RunDir):
     )
 
 
-def train(config: Config, listeners: list[Listener] | tuple = ()) -> TrainResult:
-    """Fine-tune as ``config`` says and return the trained model with its run record.
+def build_trainer(config: Config, run: RunDir, callbacks: list) -> "SFTTrainer":
+    """Load data and model as the method says and wrap them in TRL's SFTTrainer.
 
-    The run directory is written even when training fails or is interrupted:
-    results.json then says so, and checkpoints and metrics stay.
+    Records the data version in the run directory on the way.
     """
     from transformers import PrinterCallback
     from trl import SFTTrainer
 
     from ftlab.data.loading import data_version, load_splits, to_chat
     from ftlab.models.loading import check_target_modules, load_model, load_tokenizer
-    from ftlab.monitor.system import peak_rss_mb
     from ftlab.training.methods import METHODS
+
+    method = METHODS[config.method.name]
+    splits = load_splits(config.data)
+    run.write_json("data.json", {
+        "version": data_version(splits), "task": None if config.data.train_file else config.data.task,
+        "files": {k: config.get(f"data.{k}") for k in ("train_file", "validation_file", "test_file")},
+        "rows": {name: len(split) for name, split in splits.items()}})
+    tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
+    model = load_model(config.model.name, config.model.dtype,
+                       method.quantization(config.method) if method.quantization else None,
+                       config.model.trust_remote_code)
+    if method.peft_config:
+        check_target_modules(model, config.method.target_modules)
+    system = config.data.system_prompt
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_args(config, run),
+        train_dataset=to_chat(splits["train"], system),
+        eval_dataset=to_chat(splits["validation"], system) if config.train.eval_steps > 0 else None,
+        processing_class=tokenizer,
+        peft_config=method.peft_config(config.method) if method.peft_config else None,
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
+    return trainer
+
+
+def train(config: Config, listeners: list[Listener] | tuple = ()) -> TrainResult:
+    """Fine-tune as ``config`` says and return the trained model with its run record.
+
+    The run directory is written even when training fails or is interrupted:
+    results.json then says so, and checkpoints and metrics stay.
+    """
+    from ftlab.monitor.system import peak_rss_mb
 
     config.validate()
     run = RunDir.create(config)
     try:
         precision_flags(config.train.precision)
-        method = METHODS[config.method.name]
-        splits = load_splits(config.data)
-        run.write_json("data.json", {
-            "version": data_version(splits), "task": None if config.data.train_file else config.data.task,
-            "files": {k: config.get(f"data.{k}") for k in ("train_file", "validation_file", "test_file")},
-            "rows": {name: len(split) for name, split in splits.items()}})
-        tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
-        model = load_model(config.model.name, config.model.dtype,
-                           method.quantization(config.method) if method.quantization else None,
-                           config.model.trust_remote_code)
-        if method.peft_config:
-            check_target_modules(model, config.method.target_modules)
-        system = config.data.system_prompt
-        trainer = SFTTrainer(
-            model=model,
-            args=sft_args(config, run),
-            train_dataset=to_chat(splits["train"], system),
-            eval_dataset=to_chat(splits["validation"], system) if config.train.eval_steps > 0 else None,
-            processing_class=tokenizer,
-            peft_config=method.peft_config(config.method) if method.peft_config else None,
-            callbacks=[RunMonitor(run, listeners)],
-        )
-        trainer.remove_callback(PrinterCallback)  # the monitor reports instead of raw dict prints
+        trainer = build_trainer(config, run, [RunMonitor(run, listeners)])
         trainable, total = count_parameters(trainer.model)
         run.update_results(trainable_params=trainable, total_params=total)
         start = time.time()
@@ -149,4 +162,4 @@ def train(config: Config, listeners: list[Listener] | tuple = ()) -> TrainResult
         status="completed", train_seconds=round(seconds, 2), steps=trainer.state.global_step,
         first_loss=losses[0] if losses else None, final_loss=losses[-1] if losses else None,
         final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1))
-    return TrainResult(run, trainer.model, tokenizer, results)
+    return TrainResult(run, trainer.model, trainer.processing_class, results)
