@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 # from the hub at import and warns when it cannot; its built-in kernel is used
 # either way, so offline the warning is only noise on every command.
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
-__all__ = ["Config", "ConfigError", "FtlabError", "train", "evaluate", "__version__"]
+__all__ = ["Config", "ConfigError", "FtlabError", "train", "resume", "load_trained", "evaluate", "__version__"]
 
 
 def train(config: Config, listeners=()):
@@ -22,6 +22,20 @@ def train(config: Config, listeners=()):
     from ftlab.training.runner import train as _train
 
     return _train(config, listeners)
+
+
+def resume(run_dir, listeners=()):
+    """Continue an interrupted or stopped run; see :func:`ftlab.training.runner.resume`."""
+    from ftlab.training.runner import resume as _resume
+
+    return _resume(run_dir, listeners)
+
+
+def load_trained(run_dir, which="final"):
+    """(model, tokenizer) saved by a run; see :func:`ftlab.training.saved.load_trained`."""
+    from ftlab.training.saved import load_trained as _load
+
+    return _load(run_dir, which)
 
 
 def evaluate(model, tokenizer, data, **kwargs):

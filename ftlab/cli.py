@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from ftlab.config import METHOD_NAMES
 from ftlab.errors import FtlabError
 
 
@@ -41,6 +42,31 @@ def _cmd_train(args) -> None:
     print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
 
 
+def _cmd_resume(args) -> None:
+    from ftlab.training.monitor import ConsolePrinter
+    from ftlab.training.runner import resume
+
+    result = resume(args.run_dir, [ConsolePrinter()])
+    print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+
+
+def _cmd_compare(args) -> None:
+    from ftlab.training.compare import compare_runs
+
+    comparison = compare_runs(args.runs)
+    differing = {key: [c.get(key) for c in comparison.configs] for key in comparison.differing}
+    print(json.dumps({"runs": comparison.names, "differing_settings": differing,
+                      "results": comparison.results_table()}, indent=2, default=str))
+
+
+def _cmd_launch(args) -> None:
+    from ftlab.config import Config
+    from ftlab.training.launch import write_launch_files
+
+    config = Config.load(args.config).override(args.set or []).validate()
+    print(json.dumps(write_launch_files(config, args.out, args.strategy, args.gpus), indent=2))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ftlab", description="ftlab: a lab for fine-tuning language models.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -51,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--out", required=True, metavar="DIR")
     quick.add_argument("--smoke", action="store_true", help="tiny settings for CI (under a minute)")
     quick.add_argument("--model", default="ftlab/tiny-chat")
-    quick.add_argument("--method", default="lora", choices=["full", "lora", "qlora"])
+    quick.add_argument("--method", default="lora", choices=METHOD_NAMES)
     quick.add_argument("--max-steps", type=int, default=None)
     quick.set_defaults(run=_cmd_quickstart)
 
@@ -65,6 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
                        help="override a setting, e.g. --set train.max_steps=50 (repeatable)")
     train.set_defaults(run=_cmd_train)
+
+    resume = commands.add_parser("resume", help="continue an interrupted or stopped run from its last checkpoint")
+    resume.add_argument("run_dir", metavar="RUN_DIR")
+    resume.set_defaults(run=_cmd_resume)
+
+    compare = commands.add_parser("compare", help="compare runs: settings that differ and final figures (JSON)")
+    compare.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    compare.set_defaults(run=_cmd_compare)
+
+    launch = commands.add_parser("launch-config", help="write accelerate (DDP, FSDP) or DeepSpeed ZeRO-2/3 "
+                                 "launch files for a config and print the command")
+    launch.add_argument("config", metavar="CONFIG.yaml")
+    launch.add_argument("--strategy", default="ddp", choices=["ddp", "fsdp", "zero2", "zero3"])
+    launch.add_argument("--gpus", type=int, default=2)
+    launch.add_argument("--out", default="launch", metavar="DIR")
+    launch.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE")
+    launch.set_defaults(run=_cmd_launch)
     return parser
 
 

@@ -9,6 +9,7 @@ it from one place.  Sections: ``model``, ``data``, ``method``, ``train``,
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -51,18 +52,35 @@ class DataConfig:
     max_length: int = setting(128, "Longest training sequence in tokens; longer ones are truncated.")
 
 
+METHOD_NAMES = ("full", "freeze", "bitfit", "lora", "qlora", "lora_plus", "rslora", "dora", "pissa", "adalora",
+                "ia3", "prompt_tuning", "prefix_tuning", "p_tuning")
+
+LOW_RANK_METHODS = ("lora", "qlora", "lora_plus", "rslora", "dora", "pissa", "adalora")
+
+
 @dataclass
 class MethodConfig:
-    name: str = setting("lora", "Fine-tuning method: full (all weights), lora (low-rank adapters), "
-                        "qlora (LoRA on a 4/8-bit quantized base).", ("full", "lora", "qlora"))
-    lora_r: int = setting(16, "LoRA rank: capacity of each adapter. 8-64 is typical.")
-    lora_alpha: int = setting(32, "LoRA scaling numerator; the update is scaled by alpha / r.")
+    name: str = setting("lora", "Fine-tuning method: full (all weights), freeze (last N layers), bitfit (biases), "
+                        "lora, qlora (LoRA on a 4/8-bit base), lora_plus, rslora, dora, pissa, adalora, ia3, "
+                        "prompt_tuning, prefix_tuning or p_tuning.", METHOD_NAMES)
+    lora_r: int = setting(16, "LoRA rank: capacity of each adapter. 8-64 is typical (AdaLoRA: the average "
+                          "rank it prunes down to).")
+    lora_alpha: int = setting(32, "LoRA scaling numerator; the update is scaled by alpha / r (alpha / sqrt(r) "
+                              "for rslora).")
     lora_dropout: float = setting(0.0, "Dropout on the LoRA input; helps against overfitting small data.")
     target_modules: list[str] = setting(ALL_LINEAR, "Linear layers that get adapters; the model's names "
                                         "(e.g. q_proj, v_proj) or 'all-linear'.")
     bits: int = setting(4, "QLoRA: bits of the frozen base weights.", (4, 8))
     quant_type: str = setting("nf4", "QLoRA 4-bit data type: nf4 (normal float) or fp4.", ("nf4", "fp4"))
     double_quant: bool = setting(True, "QLoRA: quantize the quantization constants too (saves ~0.4 bit/param).")
+    loraplus_lr_ratio: float = setting(16.0, "LoRA+: learning rate of B divided by that of A (the paper "
+                                       "suggests 16).")
+    adalora_init_r: int = setting(24, "AdaLoRA: starting rank of every adapter, before pruning to lora_r.")
+    freeze_layers: int = setting(2, "freeze: number of last transformer layers that train.")
+    trainable_modules: list[str] = setting([], "freeze: train these modules instead (names or name prefixes, "
+                                           "e.g. lm_head, model.norm).")
+    num_virtual_tokens: int = setting(16, "prompt_tuning / prefix_tuning / p_tuning: number of virtual tokens.")
+    encoder_hidden_size: int = setting(128, "p_tuning: hidden size of the MLP that produces the virtual tokens.")
 
 
 @dataclass
@@ -83,10 +101,22 @@ class TrainConfig:
     logging_steps: int = setting(10, "Log loss, learning rate and grad norm every N steps.")
     eval_steps: int = setting(50, "Compute validation loss every N steps; 0 disables it.")
     save_steps: int = setting(100, "Save a checkpoint every N steps; 0 saves only the final model.")
-    save_total_limit: int = setting(2, "Keep at most this many checkpoints.")
+    save_total_limit: int = setting(2, "Keep at most this many checkpoints (the best one is always kept).")
+    early_stopping_patience: int = setting(0, "Stop when best_metric has not improved for this many "
+                                           "evaluations; 0 trains to the end.")
+    early_stopping_threshold: float = setting(0.0, "Smallest improvement of best_metric that counts as one "
+                                              "for early stopping.")
+    best_metric: str = setting("eval_loss", "Validation figure that picks the best checkpoint and drives early "
+                               "stopping.", ("eval_loss", "eval_mean_token_accuracy"))
+    optimizer: str = setting("adamw_torch", "Optimizer: AdamW; 8-bit AdamW (bitsandbytes) to save optimizer "
+                             "memory; paged 8-bit AdamW (GPU) to survive memory spikes; Adafactor; SGD.",
+                             ("adamw_torch", "adamw_bnb_8bit", "paged_adamw_8bit", "adafactor", "sgd"))
     precision: str = setting("auto", "auto: bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU.",
                              ("auto", "fp32", "bf16", "fp16"))
     gradient_checkpointing: bool = setting(False, "Recompute activations in backward: less memory, ~30% slower.")
+    packing: bool = setting(False, "Pack several short examples into each max_length sequence: fewer padding "
+                            "tokens, faster epochs.")
+    completion_only_loss: bool = setting(True, "Compute the loss on the answer only, not on the prompt.")
     report_to: list[str] = setting([], "Experiment trackers to log to as well (tensorboard, mlflow, wandb).")
 
 
@@ -189,41 +219,64 @@ class Config:
 
     # --- validation --------------------------------------------------------
     def validate(self) -> "Config":
-        """Check what can be checked without loading the model; raise on the first problem."""
+        """Check what can be checked without loading the model; raise the first problem."""
+        for problem in self.problems():
+            raise problem
+        return self
+
+    def problems(self):
+        """Every problem found, as ConfigErrors naming their field (widgets flag each at its control)."""
         from ftlab.data.tasks import TASKS
         from ftlab.training.methods import METHODS
 
         if self.method.name not in METHODS:
-            raise ConfigError("method.name", f"unknown method {self.method.name!r}; "
+            close = difflib.get_close_matches(self.method.name, METHODS, n=1)
+            guess = f" (did you mean {close[0]}?)" if close else ""
+            yield ConfigError("method.name", f"unknown method {self.method.name!r}{guess}; "
                               f"choose one of {', '.join(METHODS)}.")
         for path in ("train.learning_rate", "train.batch_size", "train.grad_accum", "train.logging_steps",
-                     "method.lora_r", "method.lora_alpha", "data.max_length", "eval.batch_size"):
+                     "method.lora_r", "method.lora_alpha", "data.max_length", "eval.batch_size",
+                     "method.loraplus_lr_ratio", "method.adalora_init_r", "method.freeze_layers",
+                     "method.num_virtual_tokens", "method.encoder_hidden_size"):
             if self.get(path) <= 0:
-                raise ConfigError(path, f"must be greater than 0, got {self.get(path)}.")
+                yield ConfigError(path, f"must be greater than 0, got {self.get(path)}.")
         for path in ("train.max_steps", "train.eval_steps", "train.save_steps", "train.warmup_ratio",
-                     "train.weight_decay", "train.max_grad_norm", "method.lora_dropout"):
+                     "train.weight_decay", "train.max_grad_norm", "method.lora_dropout",
+                     "train.early_stopping_patience", "train.early_stopping_threshold"):
             if self.get(path) < 0:
-                raise ConfigError(path, f"must not be negative, got {self.get(path)}.")
+                yield ConfigError(path, f"must not be negative, got {self.get(path)}.")
+        if self.method.name == "adalora" and self.method.adalora_init_r < self.method.lora_r:
+            yield ConfigError("method.adalora_init_r", f"AdaLoRA prunes ranks down, so its starting rank "
+                              f"({self.method.adalora_init_r}) must be at least method.lora_r ({self.method.lora_r}).")
+        if self.method.name in LOW_RANK_METHODS and not self.method.target_modules:
+            yield ConfigError("method.target_modules", "is empty; list the linear layers to adapt (e.g. q_proj, "
+                              "v_proj) or use all-linear.")
+        if self.train.early_stopping_patience and not self.train.eval_steps:
+            yield ConfigError("train.early_stopping_patience", "early stopping watches the validation metric; "
+                              "set train.eval_steps > 0 as well.")
+        t = self.train
+        if t.eval_steps and t.save_steps and t.save_steps % t.eval_steps:
+            yield ConfigError("train.save_steps", f"must be a multiple of train.eval_steps ({t.eval_steps}) so "
+                              f"that every checkpoint has a validation figure to rank it by; got {t.save_steps}.")
         if self.train.max_steps == 0 and self.train.num_epochs <= 0:
-            raise ConfigError("train.num_epochs", "must be greater than 0 when train.max_steps is 0.")
+            yield ConfigError("train.num_epochs", "must be greater than 0 when train.max_steps is 0.")
         for path in ("data.train_file", "data.validation_file", "data.test_file"):
             value = self.get(path)
             if value and not Path(value).is_file():
-                raise ConfigError(path, f"file {value} does not exist (looked in {Path.cwd()}).")
+                yield ConfigError(path, f"file {value} does not exist (looked in {Path.cwd()}).")
         if not self.data.train_file:
             if not self.data.task:
-                raise ConfigError("data.task", "set a built-in task or data.train_file.")
-            if self.data.task not in TASKS:
-                raise ConfigError("data.task", f"unknown task {self.data.task!r}; built-in tasks: "
+                yield ConfigError("data.task", "set a built-in task or data.train_file.")
+            elif self.data.task not in TASKS:
+                yield ConfigError("data.task", f"unknown task {self.data.task!r}; built-in tasks: "
                                   f"{', '.join(sorted(TASKS))}.")
         for section in SECTIONS:
             for f in fields(getattr(self, section)):
                 choices = f.metadata.get("choices")
                 value = getattr(getattr(self, section), f.name)
-                if choices and value not in choices:
-                    raise ConfigError(f"{section}.{f.name}", f"{value!r} is not one of "
+                if choices and value not in choices and f"{section}.{f.name}" != "method.name":  # checked above
+                    yield ConfigError(f"{section}.{f.name}", f"{value!r} is not one of "
                                       f"{', '.join(map(str, choices))}.")
-        return self
 
 
 def help_text(path: str) -> str:
@@ -258,11 +311,13 @@ def coerce(path: str, value: Any) -> Any:
     args = typing.get_args(hint)
     optional = isinstance(hint, types.UnionType) and type(None) in args
     base = next(a for a in args if a is not type(None)) if optional else hint
+    origin = typing.get_origin(base)
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
         if optional:
             return None
+        if origin is list:
+            return []
         raise ConfigError(path, "needs a value; it cannot be empty.")
-    origin = typing.get_origin(base)
     try:
         if origin is list:
             if isinstance(value, str):

@@ -14,4 +14,5 @@ class ConfigError(FtlabError):
 
     def __init__(self, field: str, message: str):
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")

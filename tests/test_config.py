@@ -3,7 +3,7 @@ from dataclasses import fields
 import pytest
 import yaml
 
-from ftlab.config import SECTIONS, Config, choices, help_text
+from ftlab.config import METHOD_NAMES, SECTIONS, Config, choices, help_text
 from ftlab.errors import ConfigError, FtlabError
 
 
@@ -18,7 +18,7 @@ def test_every_field_has_help_text():
     for section, cls in SECTIONS.items():
         for f in fields(cls):
             assert len(help_text(f"{section}.{f.name}")) > 10, f"{section}.{f.name}"
-    assert choices("method.name") == ("full", "lora", "qlora")
+    assert choices("method.name") == METHOD_NAMES and "p_tuning" in METHOD_NAMES
 
 
 def test_yaml_round_trip_keeps_every_value(tmp_path):
@@ -46,7 +46,7 @@ def test_overrides_coerce_command_line_strings():
 
 
 @pytest.mark.parametrize("override, field, words", [
-    ("method.name=lorra", "method.name", "choose one of full, lora, qlora"),
+    ("method.name=lorra", "method.name", "unknown method 'lorra' (did you mean lora?); choose one of full, freeze"),
     ("train.learning_rate=0", "train.learning_rate", "greater than 0"),
     ("train.learning_rate=-1e-4", "train.learning_rate", "greater than 0"),
     ("data.train_file=missing/train.jsonl", "data.train_file", "file missing/train.jsonl does not exist"),

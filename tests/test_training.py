@@ -58,7 +58,7 @@ def test_interrupted_run_keeps_checkpoints_metrics_and_says_so(small_config):
             if kind == "metrics" and row["step"] >= 10:
                 raise KeyboardInterrupt
 
-    config = small_config("train.save_steps=5", "train.run_name=cut")
+    config = small_config("train.save_steps=5", "train.eval_steps=5", "train.run_name=cut")
     with pytest.raises(KeyboardInterrupt):
         ftlab.train(config, listeners=[StopAtStep10()])
     run = ftlab.training.rundir.RunDir(config.train.output_dir + "/cut")

@@ -4,6 +4,12 @@ It is a listener of :class:`ftlab.training.monitor.RunMonitor`: pass it to
 ``ftlab.train(config, listeners=[dashboard])``.  Redraws are throttled (one per
 ``refresh_s`` at most), so a training loop pays for a few list appends per
 logged step and nothing more, whether or not a browser is watching.
+
+The Stop button ends the run after the current step with a checkpoint saved
+(``ftlab.resume`` continues it).  A notebook cell that trains blocks the
+kernel, so while training runs the dashboard lets the kernel handle pending
+widget events a few times a second (jupyter-ui-poll); without that a click
+would only arrive after training had finished.
 """
 
 from __future__ import annotations
@@ -31,8 +37,20 @@ class TrainingDashboard:
         self.progress = W.IntProgress(value=0, min=0, max=1, description="step", bar_style="info",
                                       layout=W.Layout(width="360px"))
         self.status = W.HTML("waiting for training to start")
-        self.widget = W.VBox([W.HBox([self.progress, self.status]), self.figure])
+        self.stop_button = W.Button(description="Stop", icon="stop", button_style="warning", disabled=True,
+                                    tooltip="Stop after this step and save a checkpoint; resume it later")
+        self.stop_button.on_click(lambda _: self.request_stop("stop button"))
+        self.widget = W.VBox([W.HBox([self.progress, self.stop_button, self.status]), self.figure])
         self._last_draw = 0.0
+        self._stop_reason: str | None = None
+
+    def request_stop(self, reason: str) -> None:
+        self._stop_reason = reason
+        self.stop_button.disabled = True
+        self.stop_button.description = "Stopping..."
+
+    def stop_requested(self) -> str | None:
+        return self._stop_reason
 
     def update(self, kind: str, row: dict) -> None:
         if kind == "metrics":
@@ -44,6 +62,12 @@ class TrainingDashboard:
         if kind == "begin":
             self.max_steps = row["max_steps"]
             self.progress.max = max(self.max_steps, 1)
+            self.stop_button.disabled = False
+        elif kind == "end":
+            self.stop_button.disabled = True
+            self.stop_button.description = "Stopped" if self._stop_reason else "Stop"
+        elif kind == "progress":
+            _handle_widget_events()
         self._show_progress(row.get("elapsed"), finished=kind == "end")
         now = time.time()
         if kind in ("begin", "end") or now - self._last_draw >= self.refresh_s:
@@ -55,7 +79,10 @@ class TrainingDashboard:
         if elapsed is None:
             return
         parts = [f"{self.step}/{self.max_steps} steps", f"elapsed {_fmt_seconds(elapsed)}"]
-        if finished:
+        if finished and self._stop_reason:
+            self.progress.bar_style = "warning"
+            parts.append(f"stopped ({self._stop_reason}); checkpoint saved")
+        elif finished:
             self.progress.bar_style = "success"
             parts.append("done")
         elif self.step:
@@ -78,3 +105,17 @@ class TrainingDashboard:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _handle_widget_events() -> None:
+    """Let a busy kernel process queued widget messages (a Stop click) without running new cells."""
+    try:
+        from IPython import get_ipython
+        from jupyter_ui_poll import ui_events
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return  # a plain script: no front end to listen to
+    with ui_events() as poll:
+        poll(20)

@@ -5,10 +5,15 @@ directory and forwards the same rows to listeners (the dashboard widget, the
 console printer).  It does nothing per step but compare two floats, unless a
 system sample is due, so it costs nothing measurable; listeners throttle their
 own redraws.
+
+It is also where a run is stopped on purpose: a listener that asks for a stop
+(the dashboard's Stop button) ends training after the current step with a
+checkpoint saved, and a loss that turns NaN or infinite ends it at once.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Protocol
 
@@ -19,7 +24,11 @@ from ftlab.training.rundir import RunDir
 
 
 class Listener(Protocol):
-    """Receives ``kind`` in begin / progress / metrics / system / end with a row of figures."""
+    """Receives ``kind`` in begin / progress / metrics / system / end with a row of figures.
+
+    A listener may also define ``stop_requested() -> str | None``: a non-empty
+    reason stops the run at the end of the current step, with a checkpoint.
+    """
 
     def update(self, kind: str, row: dict) -> None: ...
 
@@ -34,8 +43,12 @@ class RunMonitor(TrainerCallback):
         self.sampler = SystemSampler()
         self._start = self._last_sample = self._last_progress = 0.0
         self._last_tokens = (0.0, 0.0)  # (num_tokens, time) at the previous training log
+        self.stop_reason: str | None = None  # "stopped: ..." or "nan_loss" once the run was ended early
+        self.nan_step: int | None = None
 
     def _emit(self, kind: str, row: dict) -> None:
+        if self.run is not None and not self.run.writer:
+            return  # another process of a multi-process launch: the main one reports
         if self.run is not None and kind in ("metrics", "system"):
             self.run.append(kind, row)
         for listener in self.listeners:
@@ -62,6 +75,12 @@ class RunMonitor(TrainerCallback):
                                     "elapsed": now - self._start})
         if now - self._last_sample >= self.sample_every_s:
             self._sample(state.global_step)
+        for listener in self.listeners:
+            reason = getattr(listener, "stop_requested", lambda: None)()
+            if reason and self.stop_reason is None:
+                self.stop_reason = f"stopped: {reason}"
+                control.should_save = True
+                control.should_training_stop = True
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         now = time.time()
@@ -74,6 +93,11 @@ class RunMonitor(TrainerCallback):
                 row["tokens_per_s"] = round((tokens - self._last_tokens[0]) / (now - self._last_tokens[1]), 1)
             self._last_tokens = (tokens, now)
         self._emit("metrics", row)
+        loss = row.get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.stop_reason, self.nan_step = "nan_loss", state.global_step
+            control.should_training_stop = True
+            control.should_save = False  # the weights are already broken; the last good checkpoint stays
 
     def on_train_end(self, args, state, control, **kwargs):
         self._sample(state.global_step)

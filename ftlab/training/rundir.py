@@ -5,11 +5,15 @@
     metrics.jsonl    one line per log/eval event: step, loss, lr, grad norm, tokens/s...
     system.jsonl     memory and CPU/GPU samples
     checkpoints/     the trainer's checkpoints (kept when a run fails)
-    final/           the trained adapter or model, with its tokenizer
-    results.json     status ("running", "completed", "failed") and final figures
+    final/           the trained adapter or model at the last step, with its tokenizer
+    best/            the weights of the checkpoint with the best validation figure
+    logs/            experiment-tracker files (tensorboard), when train.report_to asks for them
+    results.json     status ("running", "completed", "failed", "interrupted"), why training
+                     stopped, and final figures
 
 Files are appended or replaced atomically, so a run that dies leaves a
-readable record up to its last step.
+readable record up to its last step.  Under a multi-process launch every
+process agrees on the same directory and only the main process writes it.
 """
 
 from __future__ import annotations
@@ -24,22 +28,36 @@ if TYPE_CHECKING:
     from ftlab.config import Config
 
 
+def _process_rank() -> tuple[int, int]:
+    """(rank, world size) of this process as a launcher (accelerate, torchrun) set them."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
 class RunDir:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, writer: bool = True):
         self.path = Path(path)
+        self.writer = writer  # False on the other processes of a multi-process launch
 
     @classmethod
     def create(cls, config: "Config") -> "RunDir":
         name = config.train.run_name or "{}-{}-{}".format(
             time.strftime("%Y%m%d-%H%M%S"), config.data.task if not config.data.train_file
             else Path(config.data.train_file).stem, config.method.name)
+        rank, world = _process_rank()
+        if world > 1 and not config.train.run_name:
+            from accelerate import PartialState
+            from accelerate.utils import broadcast_object_list
+
+            PartialState()  # joins the process group the trainer will use
+            name = broadcast_object_list([name])[0]  # the timestamps of the processes may differ
         path = Path(config.train.output_dir) / name
-        if (path / "results.json").exists():
-            raise FileExistsError(path)
-        path.mkdir(parents=True, exist_ok=True)
-        run = cls(path)
-        config.save(path / "config.yaml")
-        run.write_json("results.json", {"status": "running", "started": time.time()})
+        run = cls(path, writer=rank == 0)
+        if run.writer:
+            if (path / "results.json").exists():
+                raise FileExistsError(path)
+            path.mkdir(parents=True, exist_ok=True)
+            config.save(path / "config.yaml")
+            run.write_json("results.json", {"status": "running", "started": time.time(), "processes": world})
         return run
 
     @property
@@ -51,6 +69,8 @@ class RunDir:
         return self.path / "final"
 
     def append(self, stream: str, row: dict) -> None:
+        if not self.writer:
+            return
         with open(self.path / f"{stream}.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
 
@@ -60,7 +80,18 @@ class RunDir:
             return []
         return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
 
+    def truncate(self, stream: str, after_step: int) -> None:
+        """Drop the rows logged after ``after_step`` (a resumed run logs them again)."""
+        if not self.writer:
+            return
+        kept = [row for row in self.read(stream) if row.get("step", 0) <= after_step]
+        tmp = self.path / f".{stream}.jsonl.tmp"
+        tmp.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
+        os.replace(tmp, self.path / f"{stream}.jsonl")
+
     def write_json(self, name: str, data: dict) -> None:
+        if not self.writer:
+            return
         tmp = self.path / f".{name}.tmp"
         tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
         os.replace(tmp, self.path / name)
@@ -71,6 +102,8 @@ class RunDir:
 
     def update_results(self, **values) -> dict:
         results = {**self.read_json("results.json"), **values}
+        if not self.writer:
+            return results
         self.write_json("results.json", results)
         return results
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftlab.config import Config
-from ftlab.errors import ConfigError
+from ftlab.errors import ConfigError, FtlabError
 from ftlab.training.monitor import Listener, RunMonitor
 from ftlab.training.rundir import RunDir
 
@@ -74,19 +75,24 @@ def sft_args(config: Config, run: RunDir):
         warmup_steps=t.warmup_ratio,
         weight_decay=t.weight_decay,
         max_grad_norm=t.max_grad_norm,
+        optim=t.optimizer,
         seed=t.seed,
         data_seed=t.seed,
         logging_steps=t.logging_steps,
+        logging_nan_inf_filter=False,  # a NaN must reach the log so the guard can stop the run
         eval_strategy="steps" if evaluate else "no",
         eval_steps=t.eval_steps if evaluate else None,
+        metric_for_best_model=t.best_metric if evaluate else None,
+        greater_is_better=t.best_metric != "eval_loss" if evaluate else None,
+        load_best_model_at_end=False,  # final/ is the last model; best/ is kept beside it
         save_strategy="steps" if t.save_steps > 0 else "no",
         save_steps=t.save_steps or None,
         save_total_limit=t.save_total_limit,
         gradient_checkpointing=t.gradient_checkpointing,
         report_to=t.report_to or "none",
         max_length=config.data.max_length,
-        completion_only_loss=True,
-        packing=False,
+        completion_only_loss=t.completion_only_loss,
+        packing=t.packing,
         disable_tqdm=True,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
@@ -99,25 +105,28 @@ def build_trainer(config: Config, run: RunDir, callbacks: list) -> "SFTTrainer":
 
     Records the data version in the run directory on the way.
     """
-    from transformers import PrinterCallback
+    from transformers import PrinterCallback, set_seed
     from trl import SFTTrainer
 
     from ftlab.data.loading import data_version, load_splits, to_chat
     from ftlab.models.loading import check_target_modules, load_model, load_tokenizer
-    from ftlab.training.methods import METHODS
+    from ftlab.training import methods
 
-    method = METHODS[config.method.name]
+    method = methods.METHODS[config.method.name]
     splits = load_splits(config.data)
     run.write_json("data.json", {
         "version": data_version(splits), "task": None if config.data.train_file else config.data.task,
         "files": {k: config.get(f"data.{k}") for k in ("train_file", "validation_file", "test_file")},
         "rows": {name: len(split) for name, split in splits.items()}})
     tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
+    set_seed(config.train.seed)  # adapter init (and PiSSA's randomized SVD) must repeat on resume
     model = load_model(config.model.name, config.model.dtype,
                        method.quantization(config.method) if method.quantization else None,
                        config.model.trust_remote_code)
-    if method.peft_config:
+    if method.uses_peft and method.family == "low-rank":
         check_target_modules(model, config.method.target_modules)
+    model = methods.prepare_model(model, config, methods.total_optimizer_steps(config, len(splits["train"])))
+    methods.remember_initial_adapter(model, config, run.path / "pissa_init")
     system = config.data.system_prompt
     trainer = SFTTrainer(
         model=model,
@@ -125,41 +134,121 @@ def build_trainer(config: Config, run: RunDir, callbacks: list) -> "SFTTrainer":
         train_dataset=to_chat(splits["train"], system),
         eval_dataset=to_chat(splits["validation"], system) if config.train.eval_steps > 0 else None,
         processing_class=tokenizer,
-        peft_config=method.peft_config(config.method) if method.peft_config else None,
-        callbacks=callbacks,
+        optimizers=(methods.make_optimizer(model, config), None),
+        callbacks=callbacks + methods.method_callbacks(model, config),
     )
     trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
+    for callback in trainer.callback_handler.callbacks:
+        if type(callback).__name__ == "TensorBoardCallback":
+            callback.logging_dir = str(run.path / "logs")  # beside the run's own record, not in checkpoints/
     return trainer
+
+
+def _keep_best(trainer, run: RunDir) -> dict:
+    """Link the best checkpoint's weights into best/ (no optimizer state) and say which it was."""
+    import os
+    import shutil
+
+    state = trainer.state
+    if not run.writer or not state.best_model_checkpoint or not Path(state.best_model_checkpoint).is_dir():
+        return {}
+    best = run.path / "best"
+    shutil.rmtree(best, ignore_errors=True)
+    best.mkdir()
+    skip = ("optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json", "training_args.bin")
+    for file in Path(state.best_model_checkpoint).iterdir():
+        if file.is_file() and file.name not in skip:
+            try:
+                os.link(file, best / file.name)
+            except OSError:
+                shutil.copy2(file, best / file.name)
+    return {"best_step": state.best_global_step, "best_metric": state.best_metric,
+            "best_checkpoint": str(Path(state.best_model_checkpoint).relative_to(run.path))}
+
+
+def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> TrainResult:
+    from transformers import EarlyStoppingCallback
+
+    from ftlab.monitor.system import peak_rss_mb
+    from ftlab.training.advice import explain_failure
+    from ftlab.training.measure import tensor_memory
+    from ftlab.training.methods import save_final
+
+    monitor = RunMonitor(run, listeners)
+    first_step = int(Path(resume_from).name.split("-")[-1]) if resume_from else 0
+    try:
+        precision_flags(config.train.precision)
+        callbacks = [monitor]
+        early = None
+        if config.train.early_stopping_patience:
+            early = EarlyStoppingCallback(early_stopping_patience=config.train.early_stopping_patience,
+                                          early_stopping_threshold=config.train.early_stopping_threshold)
+            callbacks.append(early)
+        trainer = build_trainer(config, run, callbacks)
+        trainable, total = count_parameters(trainer.model)
+        run.update_results(trainable_params=trainable, total_params=total)
+        start = time.time()
+        trainer.train(resume_from_checkpoint=resume_from)
+        seconds = time.time() - start
+        if monitor.stop_reason == "nan_loss":
+            raise explain_failure(config, "nan_loss", step=monitor.nan_step)
+        save_final(trainer, config, run.final_dir, run.path / "pissa_init")
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        advice = explain_failure(config, exc)
+        run.update_results(status=status, error=str(advice or f"{type(exc).__name__}: {exc}"),
+                           peak_rss_mb=round(peak_rss_mb(), 1))
+        if advice is not None and advice is not exc:
+            raise advice from exc
+        raise
+    stop_reason = monitor.stop_reason
+    if stop_reason is None:
+        stopped_early = early is not None and early.early_stopping_patience_counter >= early.early_stopping_patience
+        stop_reason = "early_stopping" if stopped_early else "finished"
+    metrics = run.read("metrics")
+    losses = [m["loss"] for m in metrics if "loss" in m]
+    eval_losses = [m["eval_loss"] for m in metrics if "eval_loss" in m]
+    results = run.update_results(
+        status="completed", stop_reason=stop_reason, train_seconds=round(seconds, 2),
+        steps=trainer.state.global_step, max_steps=trainer.state.max_steps,
+        first_loss=losses[0] if losses else None, final_loss=losses[-1] if losses else None,
+        final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1),
+        seconds_per_step=round(seconds / max(trainer.state.global_step - first_step, 1), 4),
+        **tensor_memory(trainer.model, trainer.optimizer), **_keep_best(trainer, run))
+    return TrainResult(run, trainer.model, trainer.processing_class, results)
 
 
 def train(config: Config, listeners: list[Listener] | tuple = ()) -> TrainResult:
     """Fine-tune as ``config`` says and return the trained model with its run record.
 
     The run directory is written even when training fails or is interrupted:
-    results.json then says so, and checkpoints and metrics stay.
+    results.json then says so, and checkpoints and metrics stay, so
+    :func:`resume` can continue it.
     """
-    from ftlab.monitor.system import peak_rss_mb
-
     config.validate()
-    run = RunDir.create(config)
-    try:
-        precision_flags(config.train.precision)
-        trainer = build_trainer(config, run, [RunMonitor(run, listeners)])
-        trainable, total = count_parameters(trainer.model)
-        run.update_results(trainable_params=trainable, total_params=total)
-        start = time.time()
-        trainer.train()
-        seconds = time.time() - start
-        trainer.save_model(str(run.final_dir))
-    except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        run.update_results(status=status, error=f"{type(exc).__name__}: {exc}", peak_rss_mb=round(peak_rss_mb(), 1))
-        raise
-    metrics = run.read("metrics")
-    losses = [m["loss"] for m in metrics if "loss" in m]
-    eval_losses = [m["eval_loss"] for m in metrics if "eval_loss" in m]
-    results = run.update_results(
-        status="completed", train_seconds=round(seconds, 2), steps=trainer.state.global_step,
-        first_loss=losses[0] if losses else None, final_loss=losses[-1] if losses else None,
-        final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1))
-    return TrainResult(run, trainer.model, trainer.processing_class, results)
+    return _run(config, RunDir.create(config), listeners, resume_from=None)
+
+
+def resume(run_dir: str | Path, listeners: list[Listener] | tuple = ()) -> TrainResult:
+    """Continue an interrupted or stopped run from its last checkpoint, in the same run directory.
+
+    Optimizer, scheduler, data order and random state come back from the
+    checkpoint, so the loss curve continues as if the run had not stopped.
+    """
+    from transformers.trainer_utils import get_last_checkpoint
+
+    run = RunDir(run_dir)
+    if not (run.path / "config.yaml").is_file():
+        raise FtlabError(f"{run.path} is not a run directory (it has no config.yaml).")
+    checkpoint = get_last_checkpoint(str(run.checkpoints_dir)) if run.checkpoints_dir.is_dir() else None
+    if checkpoint is None:
+        raise FtlabError(f"{run.path} has no checkpoint to resume from; train it again with "
+                         "train.save_steps > 0 so that checkpoints are written.")
+    step = int(Path(checkpoint).name.split("-")[-1])
+    run.truncate("metrics", after_step=step)  # the resumed run logs these steps again
+    previous = run.read_json("results.json")
+    run.update_results(status="running", resumed=previous.get("resumed", []) + [
+        {"from_step": step, "previous_status": previous.get("status"), "time": time.time()}])
+    config = run.config()
+    config.validate()
+    return _run(config, run, listeners, resume_from=checkpoint)

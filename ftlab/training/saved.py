@@ -1,0 +1,37 @@
+"""Load what a run saved (final/, best/ or a checkpoint) back into a model ready to use.
+
+An adapter is loaded on its base model prepared the way the method trained it
+(quantized for QLoRA), so the reloaded model gives the trained model's outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftlab.errors import FtlabError
+from ftlab.training.rundir import RunDir
+
+
+def load_trained(run_dir: str | Path, which: str = "final"):
+    """(model, tokenizer) from ``run_dir/which`` (``final``, ``best`` or ``checkpoints/checkpoint-N``)."""
+    from ftlab.models.loading import load_model, load_tokenizer
+    from ftlab.training.methods import METHODS
+
+    run = RunDir(run_dir)
+    folder = run.path / which
+    if not folder.is_dir():
+        saved = [p.name for p in (run.path / "final", run.path / "best") if p.is_dir()]
+        raise FtlabError(f"{folder} does not exist; this run has {', '.join(saved) or 'no saved model'} "
+                         "(checkpoints are under checkpoints/).")
+    config = run.config()
+    tokenizer_source = folder if (folder / "tokenizer_config.json").exists() else run.path / "final"
+    tokenizer = load_tokenizer(str(tokenizer_source) if tokenizer_source.is_dir() else config.model.name)
+    method = METHODS[config.method.name]
+    if not (folder / "adapter_config.json").exists():
+        return load_model(str(folder), config.model.dtype).eval(), tokenizer
+    from peft import PeftModel
+
+    base = load_model(config.model.name, config.model.dtype,
+                      method.quantization(config.method) if method.quantization else None,
+                      config.model.trust_remote_code)
+    return PeftModel.from_pretrained(base, str(folder)).eval(), tokenizer
