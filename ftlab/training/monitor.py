@@ -75,6 +75,10 @@ class RunMonitor(TrainerCallback):
                                     "elapsed": now - self._start})
         if now - self._last_sample >= self.sample_every_s:
             self._sample(state.global_step)
+        self._check_stop(control)
+
+    def _check_stop(self, control) -> None:
+        """Runs before the trainer's save/stop decision for the step, so the stop lands on this step."""
         for listener in self.listeners:
             reason = getattr(listener, "stop_requested", lambda: None)()
             if reason and self.stop_reason is None:
@@ -93,6 +97,7 @@ class RunMonitor(TrainerCallback):
                 row["tokens_per_s"] = round((tokens - self._last_tokens[0]) / (now - self._last_tokens[1]), 1)
             self._last_tokens = (tokens, now)
         self._emit("metrics", row)
+        self._check_stop(control)
         loss = row.get("loss")
         if loss is not None and not math.isfinite(loss):
             self.stop_reason, self.nan_step = "nan_loss", state.global_step
