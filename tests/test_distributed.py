@@ -1,4 +1,8 @@
-"""A real two-process data-parallel run of the built-in model (gloo on CPU), launched by accelerate."""
+"""A real two-process data-parallel run of the built-in model (gloo on CPU), launched by accelerate.
+
+``accelerate launch --cpu`` starts several CPU processes only through mpirun; ``--multi_gpu`` starts
+them through torch.distributed.run, and on a machine without CUDA ftlab's trainer joins them over gloo.
+"""
 
 import os
 import subprocess
@@ -15,7 +19,7 @@ def test_two_process_run_matches_one_process(small_config, tmp_path):
     config = small_config(*settings, "train.batch_size=8", "train.run_name=two")  # 2 x 8 = the same 16 per step
     path = config.save(tmp_path / "two.yaml")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu",
+    done = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
                            "-m", "ftlab.cli", "train", str(path)],
                           capture_output=True, text=True, env=env, timeout=600)

@@ -45,10 +45,12 @@ class RunDir:
             else Path(config.data.train_file).stem, config.method.name)
         rank, world = _process_rank()
         if world > 1 and not config.train.run_name:
+            import torch
             from accelerate import PartialState
             from accelerate.utils import broadcast_object_list
 
-            PartialState()  # joins the process group the trainer will use
+            # Joins the process group the trainer will use (gloo on CPUs, as the trainer's use_cpu asks).
+            PartialState(cpu=not torch.cuda.is_available())
             name = broadcast_object_list([name])[0]  # the timestamps of the processes may differ
         path = Path(config.train.output_dir) / name
         run = cls(path, writer=rank == 0)

@@ -96,6 +96,7 @@ def sft_args(config: Config, run: RunDir):
         disable_tqdm=True,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
+        use_cpu=not torch.cuda.is_available(),  # also makes a multi-process launch on CPUs use gloo
         **precision_flags(t.precision),
     )
 
