@@ -4,6 +4,7 @@ The core is importable without Jupyter; heavy libraries load on first use.
 """
 
 import logging
+import os
 
 from ftlab.config import Config
 from ftlab.errors import ConfigError, FtlabError
@@ -14,6 +15,11 @@ __version__ = "0.1.0"
 # from the hub at import and warns when it cannot; its built-in kernel is used
 # either way, so offline the warning is only noise on every command.
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+# DeepSpeed, when installed, is imported by transformers and prints a warning to
+# stdout on machines without a GPU while it guesses its accelerator; naming it
+# keeps `ftlab ... > out.json` clean.
+if not os.path.exists("/dev/nvidia0"):
+    os.environ.setdefault("DS_ACCELERATOR", "cpu")
 __all__ = ["Config", "ConfigError", "FtlabError", "train", "resume", "load_trained", "evaluate", "__version__"]
 
 

@@ -21,7 +21,47 @@ def check_quickstart(summary: dict) -> None:
     assert summary["peak_rss_mb"] < 2000  # fits Binder's 2 GB
 
 
-CHECKS = {"00_quickstart": check_quickstart}
+def check_training_config(summary: dict) -> None:
+    assert summary["round_trip"] is True
+    assert summary["flagged"] == {"train.learning_rate": "must be greater than 0, got 0.0."}
+    assert summary["problems_after_fix"] == {}
+    counts = {row["method"]: row["trainable"] for row in summary["counts"]}
+    assert counts["full"] == 820_864 and 0 < counts["ia3"] < counts["lora"] < counts["full"]
+    assert summary["command"].startswith("ftlab train ") and summary["result"]["status"] == "completed"
+    assert summary["result"]["final_loss"] < 0.5 * summary["result"]["first_loss"]
+
+
+def check_sft_lora(summary: dict) -> None:
+    assert summary["first_stop_reason"] == "stopped: stop button"
+    assert summary["first_steps"] == summary["stop_at"] == summary["resumed_from"]
+    logged = summary["logged_steps"]
+    assert logged == sorted(set(logged)) and logged[-1] == summary["steps"]  # one clean curve across the resume
+    assert summary["stop_reason"] in ("finished", "early_stopping")
+    assert summary["final_loss"] < 0.1 * summary["first_loss"]
+    assert summary["best"]["exact_match"] >= 0.8 and summary["final"]["exact_match"] >= 0.8
+
+
+def check_qlora(summary: dict) -> None:
+    full, lora, qlora = (summary["results"][m] for m in ("full", "lora", "qlora"))
+    assert qlora["weights_mb"] < 0.35 * lora["weights_mb"]  # 4-bit base
+    assert lora["gradients_mb"] + lora["optimizer_mb"] < 0.2 * (full["gradients_mb"] + full["optimizer_mb"])
+    assert qlora["state_mb"] < lora["state_mb"] < full["state_mb"]
+    assert all(r["status"] == "completed" and r["final_loss"] < r["first_loss"] for r in (full, lora, qlora))
+
+
+def check_peft_methods(summary: dict) -> None:
+    from ftlab.config import METHOD_NAMES
+
+    rows = {row["method"]: row for row in summary["rows"]}
+    assert set(rows) == set(METHOD_NAMES)
+    assert all(row["final loss"] < row["first loss"] for row in rows.values())
+    assert rows["full"]["trainable"] > rows["lora"]["trainable"] > rows["ia3"]["trainable"] > 0
+    assert rows["qlora"]["weights MB"] < rows["lora"]["weights MB"]
+    assert rows["full"]["optimizer MB"] > 5 * rows["lora"]["optimizer MB"]
+
+
+CHECKS = {"00_quickstart": check_quickstart, "03_training_config": check_training_config,
+          "04_sft_lora": check_sft_lora, "05_qlora": check_qlora, "06_peft_methods": check_peft_methods}
 
 
 def test_every_notebook_has_checks():
