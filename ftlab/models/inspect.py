@@ -50,6 +50,7 @@ class ArchitectureInfo:
     max_position_embeddings: int | None
     tie_word_embeddings: bool
     embedding_params: int
+    layer_params: int
     linears: list[LinearGroup] = field(default_factory=list)
     lora_presets: dict[str, list[str]] = field(default_factory=dict)
 
@@ -121,6 +122,8 @@ def meta_model(config):
 
 def inspect_architecture(source: Any, trust_remote_code: bool = False) -> ArchitectureInfo:
     """Facts about an architecture from its config: ``source`` is a config, dict, folder or hub id."""
+    import torch
+
     config = load_config(source, trust_remote_code)
     model = meta_model(config)
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
@@ -130,6 +133,8 @@ def inspect_architecture(source: Any, trust_remote_code: bool = False) -> Archit
     heads = _first(text, "num_attention_heads", "n_head")
     hidden = _first(text, "hidden_size", "n_embd", "d_model")
     linears = linear_groups(model)
+    layer_lists = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList)]
+    layer_params = sum(p.numel() for p in max(layer_lists, key=len)[-1].parameters()) if layer_lists else 0
     kv_heads = _first(text, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", default=heads) or heads
     if getattr(text, "multi_query", False) and not getattr(text, "new_decoder_architecture", False):
         kv_heads = 1  # Falcon-7B style multi-query attention: one key/value head shared by all
@@ -148,6 +153,7 @@ def inspect_architecture(source: Any, trust_remote_code: bool = False) -> Archit
         max_position_embeddings=_first(text, "max_position_embeddings", "n_positions", "seq_length", default=None),
         tie_word_embeddings=bool(getattr(text, "tie_word_embeddings", False)),
         embedding_params=embedding_params,
+        layer_params=layer_params,
         linears=linears,
         lora_presets=lora_presets(linears),
     )
