@@ -1,6 +1,8 @@
 """ftlab's Jupyter layer: thin ipywidgets/plotly views over the core's objects."""
 
 from ftlab.widgets.dashboard import TrainingDashboard
+from ftlab.widgets.model_picker import ModelPicker, fit_figure
 from ftlab.widgets.plots import curves_figure, run_figure
+from ftlab.widgets.strategy_wizard import StrategyWizard
 
-__all__ = ["TrainingDashboard", "curves_figure", "run_figure"]
+__all__ = ["ModelPicker", "StrategyWizard", "TrainingDashboard", "curves_figure", "fit_figure", "run_figure"]
