@@ -94,14 +94,21 @@ def _quant_scales(model) -> int:
 
 
 def _profiled_peak(fn) -> int:
-    """Highest sum of live tensor bytes allocated while ``fn`` runs, from the profiler's memory events."""
+    """Highest sum of live tensor bytes allocated while ``fn`` runs, from the profiler's memory events.
+
+    The raw ``[memory]`` records (one per allocation, negative for a release)
+    are read in time order; the profiler's op tree would attribute them to ops
+    and lose the ordering within an op.
+    """
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
+    records = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+                     if e.name() == "[memory]")
     live = peak = 0
-    for event in sorted(prof.events(), key=lambda e: e.time_range.start):
-        live += event.self_cpu_memory_usage
+    for _, nbytes in records:
+        live += nbytes
         peak = max(peak, live)
     return peak
 
