@@ -50,3 +50,13 @@ def test_config_errors_are_explained(tmp_path):
         inspect_architecture(str(tmp_path / "nowhere"))
     with pytest.raises(FtlabError, match="are not linear layers of this llama model"):
         inspect_architecture(tiny_config("llama")).lora_params(["query"], r=8)
+
+
+def test_training_accepts_the_qualified_preset_names():
+    from ftlab.errors import ConfigError
+    from ftlab.models.loading import check_target_modules
+
+    model = tiny_model("gpt2")
+    check_target_modules(model, inspect_architecture(model.config).lora_presets["attention"])
+    with pytest.raises(ConfigError, match="attn.c_fc not found in the model"):
+        check_target_modules(model, ["attn.c_fc"])

@@ -240,7 +240,7 @@ def estimate_inference(model: Any, context: int = 4096, batch_size: int = 1, wei
     shape = model_shape(model)
     assumptions = list(shape.assumptions)
     if weight_bits is None:
-        weight_bits = parse_model_name(shape.name).quant_bits if isinstance(shape.name, str) else None
+        weight_bits = parse_model_name(shape.name).quant_bits
         if weight_bits is None:
             weight_bits = 16
             assumptions.append("weights in 16-bit (the name states no quantization)")
