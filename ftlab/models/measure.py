@@ -142,7 +142,7 @@ def measure_training_step(model, setup: TrainingSetup, seed: int = 0) -> Measure
     step()  # creates the optimizer state
     states = [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v) and v.dim() > 0]
     adapter = [p for n, p in model.named_parameters() if "lora_" in n]
-    params = [p for p in model.parameters()]
+    params = list(model.parameters())
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
