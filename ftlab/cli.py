@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--out", default="launch", metavar="DIR")
     launch.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE")
     launch.set_defaults(run=_cmd_launch)
+
+    from ftlab.models.commands import add_commands as add_model_commands
+
+    add_model_commands(commands)  # model-info, estimate, recommend
     return parser
 
 

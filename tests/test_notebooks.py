@@ -60,8 +60,10 @@ def check_peft_methods(summary: dict) -> None:
     assert rows["full"]["optimizer MB"] > 5 * rows["lora"]["optimizer MB"]
 
 
-CHECKS = {"00_quickstart": check_quickstart, "03_training_config": check_training_config,
-          "04_sft_lora": check_sft_lora, "05_qlora": check_qlora, "06_peft_methods": check_peft_methods}
+
+CHECKS = {"00_quickstart": check_quickstart, "02_model_selection": check_model_selection,
+          "03_training_config": check_training_config, "04_sft_lora": check_sft_lora, "05_qlora": check_qlora,
+          "06_peft_methods": check_peft_methods}
 
 
 def test_every_notebook_has_checks():

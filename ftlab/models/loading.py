@@ -55,7 +55,10 @@ def check_target_modules(model, target_modules: list[str]) -> None:
     if target_modules == ["all-linear"]:
         return
     available = linear_module_names(model)
-    missing = [m for m in target_modules if m not in available]
+    paths = [name for name, _ in model.named_modules()]
+    # A name qualified by its parent ("attn.c_proj") matches as a path suffix, as in PEFT.
+    missing = [m for m in target_modules if m not in available
+               and not ("." in m and any(p.endswith("." + m) for p in paths))]
     if missing:
         raise ConfigError("method.target_modules", f"{', '.join(missing)} not found in the model. "
                           f"Its linear layers are: {', '.join(available)} (or use 'all-linear').")
