@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
                        help="override a setting, e.g. --set train.max_steps=50 (repeatable)")
     train.set_defaults(run=_cmd_train)
+
+    from ftlab.data.commands import add_data_parser
+
+    add_data_parser(commands)
     return parser
 
 
