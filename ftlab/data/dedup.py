@@ -42,7 +42,9 @@ class NearDuplicateIndex:
     def __post_init__(self):
         from datasketch import MinHashLSH
 
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        # LSH finds candidates at a lower similarity than asked (fewer misses near the
+        # threshold); the exact Jaccard check in _best then decides.
+        self._lsh = MinHashLSH(threshold=max(0.05, self.threshold - 0.15), num_perm=self.num_perm)
         self._shingles: dict[int, set[bytes]] = {}
         self._perm = None
 
