@@ -44,10 +44,18 @@ def test_a_bad_json_line_is_named(tmp_path):
         read_file(path)
 
 
-def test_missing_columns_list_what_was_found(tmp_path):
-    path = _write_jsonl(tmp_path / "qa.jsonl", [{"question": "a", "answer": "b"}])
-    with pytest.raises(FtlabError, match=r"qa.jsonl: missing column\(s\) prompt, completion; found question, answer"):
+def test_any_sft_format_trains_and_unknown_fields_list_what_was_found(tmp_path):
+    qa = read_file(_write_jsonl(tmp_path / "qa.jsonl", [{"question": "a", "answer": "b"}]))
+    assert qa.to_list() == [{"prompt": "a", "completion": "b"}]
+    chat = read_file(_write_jsonl(tmp_path / "chat.jsonl", [{"messages": [
+        {"role": "system", "content": "s"}, {"role": "user", "content": "u"}, {"role": "assistant", "content": "x"}]}]))
+    assert chat[0]["context"] == [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
+    path = _write_jsonl(tmp_path / "odd.jsonl", [{"frage": "a", "antwort": "b"}])
+    with pytest.raises(FtlabError, match=r"odd.jsonl|no format fits the fields frage, antwort"):
         read_file(path)
+    text = _write_jsonl(tmp_path / "corpus.jsonl", [{"text": "plain prose"}])
+    with pytest.raises(FtlabError, match=r"corpus.jsonl: raw text \(format 'text'\) is for continued pretraining"):
+        read_file(text)
 
 
 def test_non_utf8_files_are_reported_with_a_fix(tmp_path):

@@ -20,8 +20,8 @@ import hashlib
 import json
 import os
 import shutil
-import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ftlab.data.records import Record
@@ -71,7 +71,8 @@ def save_version(store: str | Path, splits: dict[str, list[Record]], recipe: dic
     store = Path(store)
     store.mkdir(parents=True, exist_ok=True)
     vid = version_id(splits, recipe)
-    manifest = {"version": vid, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **recipe,
+    created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    manifest = {"version": vid, "created": created, **recipe,
                 "counts": counts, "splits": {name: len(splits.get(name, [])) for name in SPLITS}}
     final = store / vid
     if not final.exists():
