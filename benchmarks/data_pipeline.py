@@ -1,6 +1,6 @@
 """How fast the data stage is on a realistic 100k-row JSONL file.
 
-Generates support-desk style Q/A rows (seeded) with ~5% exact duplicates, ~5%
+Generates support-desk style Q/A rows (seeded, made-up product names and details) with ~5% exact duplicates, ~5%
 near duplicates (a word changed), ~10% rows with personal data and stray
 whitespace, then times each part separately:
 
@@ -28,6 +28,9 @@ STEPS = ["Open Settings", "Go to Orders", "Choose Account", "Tap the menu", "Vis
 
 
 def make_rows(n: int, seed: int) -> list[dict]:
+    """Support tickets: a few templates filled with made-up product names and details, as varied as real ones."""
+    from ftlab.data.tasks import pseudo_word
+
     rng = random.Random(seed)
     rows = []
     for i in range(n):
@@ -41,10 +44,12 @@ def make_rows(n: int, seed: int) -> list[dict]:
             rows.append(row)  # near duplicate
             continue
         topic, verb, when = rng.choice(TOPICS), rng.choice(VERBS), rng.choice(WHEN)
-        question = f"How do I {verb} my {topic} {when}? (ticket {i})"
-        answer = (f"{rng.choice(STEPS)}, then pick '{topic.title()}' and choose '{verb.title()}'. "
-                  f"It takes about {rng.randint(1, 30)} minutes and the change applies {when}. "
-                  f"Reference {rng.randint(10000, 99999)}-{i}.")
+        product = " ".join(pseudo_word(rng).title() for _ in range(2))
+        detail = " ".join(pseudo_word(rng) for _ in range(rng.randint(4, 12)))
+        question = f"How do I {verb} the {topic} of my {product} {when}? It says {detail}."
+        answer = (f"{rng.choice(STEPS)}, pick {product} and choose '{verb.title()} {topic}'. "
+                  f"{' '.join(pseudo_word(rng) for _ in range(rng.randint(5, 15))).capitalize()}. "
+                  f"It takes about {rng.randint(1, 30)} minutes. Reference {rng.randint(10000, 99999)}-{i}.")
         if kind < 0.20:
             answer += rng.choice([f" Write to user{i}@example.com for help.", f" Call +1 415 555 {i % 10000:04d}.",
                                   " Card 4111 1111 1111 1111 was charged.", f" Server 10.0.{i % 250}.{i % 200} logged it."])
@@ -71,30 +76,31 @@ def main() -> None:
         size_mb = path.stat().st_size / 1e6
         print(f"generated {args.rows} rows, {size_mb:.1f} MB")
 
-        times = {}
-        start = time.perf_counter()
+        # wall-clock and CPU seconds: on a shared machine the CPU figure is the one to compare
+        times, cpu = {}, {}
+        c0, t0 = time.process_time(), time.perf_counter()
         records = load(path).records
-        times["load"] = time.perf_counter() - start
-        result = Pipeline([Normalize(), ExactDedup(), MaskPII()], seed=args.seed)
-        for step in result.steps:
-            t0 = time.perf_counter()
+        times["load"], cpu["load"] = time.perf_counter() - t0, time.process_time() - c0
+        for step in (Normalize(), ExactDedup(), MaskPII()):
+            c0, t0 = time.process_time(), time.perf_counter()
             records = Pipeline([step], seed=args.seed).run(records).records
-            times[step.name] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+            times[step.name], cpu[step.name] = time.perf_counter() - t0, time.process_time() - c0
+        c0, t0 = time.process_time(), time.perf_counter()
         splits = split_records(records, 0.1, 0.1, args.seed)
-        times["split"] = time.perf_counter() - t0
+        times["split"], cpu["split"] = time.perf_counter() - t0, time.process_time() - c0
         core = sum(times.values())
         for name, seconds in times.items():
-            print(f"  {name:<10} {seconds:6.2f} s")
-        print(f"load + normalise + exact dedup + PII + split: {core:.2f} s for {args.rows} rows "
-              f"(target <= 30 s) -> {'OK' if core <= 30 else 'TOO SLOW'}")
+            print(f"  {name:<10} {seconds:6.2f} s wall  {cpu[name]:6.2f} s cpu")
+        print(f"load + normalise + exact dedup + PII + split: {core:.2f} s wall, {sum(cpu.values()):.2f} s cpu "
+              f"for {args.rows} rows (target <= 30 s) -> {'OK' if core <= 30 else 'TOO SLOW'}")
         print(f"  rows kept {sum(len(s) for s in splits.values())}, splits "
               f"{ {k: len(v) for k, v in splits.items()} }")
 
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         kept = Pipeline([NearDedup()], seed=args.seed).run(records)
         near = time.perf_counter() - t0
-        print(f"near-duplicate removal: {near:.2f} s for {len(records)} rows, dropped "
+        print(f"near-duplicate removal: {near:.2f} s wall, {time.process_time() - c0:.2f} s cpu for {len(records)} "
+              f"rows, dropped "
               f"{len(records) - len(kept.records)} (target <= 120 s) -> {'OK' if near <= 120 else 'TOO SLOW'}")
 
 

@@ -21,7 +21,20 @@ def check_quickstart(summary: dict) -> None:
     assert summary["peak_rss_mb"] < 2000  # fits Binder's 2 GB
 
 
-CHECKS = {"00_quickstart": check_quickstart}
+def check_data_preparation(summary: dict) -> None:
+    assert summary["formats_detected"] == sorted(["qa", "alpaca", "sharegpt", "messages", "cot", "preference", "kto",
+                                                  "classification", "text"])
+    messy = summary["messy"]
+    assert messy["rows_out"] < messy["rows_in"] and messy["dropped"] == messy["rows_in"] - messy["rows_out"]
+    assert {"drop_empty", "dedup", "near_dedup", "screen"} <= set(messy["drop_steps"])
+    assert set(messy["pii_counts"]) >= {"email", "credit_card", "iban", "phone", "ipv4", "url_credentials"}
+    versions = summary["versions"]
+    assert versions["first"] == versions["again"] != versions["second"]
+    assert versions["diff"]["removed"] > 0  # near duplicates left the data
+    assert summary["trained_on"] == summary["current_version"] == versions["first"]
+
+
+CHECKS = {"00_quickstart": check_quickstart, "01_data_preparation": check_data_preparation}
 
 
 def test_every_notebook_has_checks():

@@ -45,7 +45,7 @@ def test_messy_file_through_the_default_pipeline_reports_every_drop_and_change()
     assert by_step["dedup"].dropped == [
         {"where": "messy_support.csv, line 3", "reason": "exact duplicate of messy_support.csv, line 2"}]
     assert by_step["near_dedup"].dropped == [
-        {"where": "messy_support.csv, line 4", "reason": "near duplicate of messy_support.csv, line 2 (similarity 0.87)"}]
+        {"where": "messy_support.csv, line 4", "reason": "near duplicate of messy_support.csv, line 2 (similarity 0.88)"}]
     assert by_step["pii"].counts == {"credit_card": 1, "email": 1, "iban": 1, "ipv4": 1, "phone": 1,
                                      "url_credentials": 1}
     assert by_step["screen"].dropped == [{"where": "messy_support.csv, line 12", "reason": "banned content 'weapon'"}]

@@ -48,7 +48,7 @@ def _ipv6_ok(text: str) -> bool:
 
 # kind -> (pattern, extra check on the match, which group to replace)
 _RULES: dict[str, tuple[re.Pattern, Callable[[str], bool] | None, int]] = {
-    "url_credentials": (re.compile(r"\b[a-z][a-z0-9+.-]*://([^\s/:@]+:[^\s/@]+)@", re.I), None, 1),
+    "url_credentials": (re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://([^\s/:@]+:[^\s/@]+)@"), None, 1),
     "email": (re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"), None, 0),
     "credit_card": (re.compile(r"\b\d(?:[ -]?\d){12,18}\b"),
                     lambda s: luhn_ok(re.sub(r"\D", "", s)), 0),
@@ -59,30 +59,57 @@ _RULES: dict[str, tuple[re.Pattern, Callable[[str], bool] | None, int]] = {
     "phone": (re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]?\d{2,4}){1,4}(?!\w)"),
               lambda s: 9 <= len(re.sub(r"\D", "", s)) <= 15, 0),
 }
-_QUICK = re.compile(r"@|\d|::")
+# A rule is only tried on text that contains what every match of it must contain
+# (cheap substring tests); the rules left are joined into one pattern, so the
+# text is scanned once.
+_NEEDS: dict[str, Callable[[str], bool]] = {
+    "url_credentials": lambda t: "://" in t and "@" in t,
+    "email": lambda t: "@" in t,
+    "ssn": lambda t: "-" in t,
+    "ipv4": lambda t: "." in t,
+    "ipv6": lambda t: t.count(":") >= 2,
+}
+_DIGITS = re.compile(r"\d")
+_JOINED: dict[tuple[str, ...], re.Pattern] = {}
+
+
+def _joined(kinds: tuple[str, ...]) -> re.Pattern:
+    if kinds not in _JOINED:
+        _JOINED[kinds] = re.compile("|".join(f"(?P<{k}>{_RULES[k][0].pattern})" for k in kinds))
+    return _JOINED[kinds]
 
 
 def mask_pii(text: str, kinds: tuple[str, ...] = KINDS) -> tuple[str, dict[str, int]]:
-    """The text with each kind of personal data replaced by its mask, and how many of each were found."""
+    """The text with each kind of personal data replaced by its mask, and how many of each were found.
+
+    Where two kinds could match at one place the earlier in ``KINDS`` wins; a
+    match whose checksum fails is offered to the kinds after it (a number
+    failing Luhn may still be a phone number).
+    """
     counts: dict[str, int] = {}
-    if not _QUICK.search(text):  # no digit, '@' or '::': nothing any rule can match
+    if not _DIGITS.search(text) and "@" not in text and "::" not in text:  # nothing any rule can match
         return text, counts
-    for kind in kinds:
+    kinds = tuple(k for k in kinds if _NEEDS.get(k, bool)(text))
+    if not kinds:
+        return text, counts
+
+    def replace(match: re.Match) -> str:
+        kind = next(k for k in kinds if match.group(k) is not None)
+        whole = match.group(kind)
         pattern, check, group = _RULES[kind]
-        found = 0
+        if check is not None and not check(whole):
+            rest = kinds[kinds.index(kind) + 1:]
+            if not rest:
+                return whole
+            masked, found = mask_pii(whole, rest)
+            for k, n in found.items():
+                counts[k] = counts.get(k, 0) + n
+            return masked
+        counts[kind] = counts.get(kind, 0) + 1
+        if group == 0:
+            return MASKS[kind]
+        inner = pattern.match(whole)
+        start, end = inner.span(group)
+        return whole[:start] + MASKS[kind] + whole[end:]
 
-        def replace(match: re.Match) -> str:
-            nonlocal found
-            if check is not None and not check(match.group(0)):
-                return match.group(0)
-            found += 1
-            if group == 0:
-                return MASKS[kind]
-            start, end = match.span(group)
-            whole = match.group(0)
-            return whole[:start - match.start()] + MASKS[kind] + whole[end - match.start():]
-
-        text = pattern.sub(replace, text)
-        if found:
-            counts[kind] = found
-    return text, counts
+    return _joined(kinds).sub(replace, text), counts

@@ -123,6 +123,7 @@ def _emptied(reports: list[StepReport]) -> str:
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_UNTIDY = re.compile(r"[\r\t\u00a0\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff]|  |\n\n\n| \n|\n |^\s|\s$")
 
 
 @dataclass
@@ -134,6 +135,8 @@ class Normalize(Step):
     collapse_spaces: bool = True
 
     def clean(self, text: str) -> str:
+        if unicodedata.is_normalized(self.form, text) and not _UNTIDY.search(text):
+            return text  # the common case, decided without building a new string
         out = unicodedata.normalize(self.form, text)
         out = _INVISIBLE.sub("", out.replace("\r\n", "\n").replace("\r", "\n"))
         if self.collapse_spaces:
