@@ -30,7 +30,8 @@ def check_data_preparation(summary: dict) -> None:
     assert set(messy["pii_counts"]) >= {"email", "credit_card", "iban", "phone", "ipv4", "url_credentials"}
     versions = summary["versions"]
     assert versions["first"] == versions["again"] != versions["second"]
-    assert versions["diff"]["removed"] > 0  # near duplicates left the data
+    assert versions["diff"]["removed"] > 0 and versions["diff"]["added"] == 0  # near duplicates left the data
+    assert versions["diff"]["moved"] <= versions["diff"]["removed"]  # splits hash rows: the rest stay put
     assert summary["trained_on"] == summary["current_version"] == versions["first"]
 
 

@@ -59,7 +59,7 @@ def test_list_diff_and_rollback(tmp_path):
     assert [v["version"] for v in list_versions(store)] == [old.id, new.id]
     assert [v["current"] for v in list_versions(store)] == [False, True]
     changes = diff(old, new)
-    assert changes["summary"] == {"added": 1, "removed": 1, "changed": 1}
+    assert changes["summary"] == {"added": 1, "removed": 1, "changed": 1, "moved": 0}
     assert changes["added"] == [{"split": "train", "row": "qa-9"}]
     assert changes["removed"] == [{"split": "train", "row": "qa-3"}]
     assert changes["changed"][0]["row"] == "qa-2"

@@ -66,7 +66,7 @@ def _cmd_diff(args) -> None:
     from ftlab.data.versions import diff, load_version
 
     result = diff(load_version(args.store, args.old), load_version(args.store, args.new))
-    _print(result if args.full else {k: result[k] for k in ("from", "to", "summary", "added", "removed")})
+    _print(result if args.full else {k: result[k] for k in ("from", "to", "summary", "added", "removed", "moved")})
 
 
 def _cmd_rollback(args) -> None:

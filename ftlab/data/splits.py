@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import hashlib
 
 from ftlab.data.records import Record
 from ftlab.errors import FtlabError
@@ -12,11 +12,13 @@ SPLITS = ("train", "validation", "test")
 
 def split_records(records: list[Record], validation: float = 0.1, test: float = 0.1, seed: int = 0,
                   stratify: bool | None = None) -> dict[str, list[Record]]:
-    """Shuffle (seeded) and cut; with ``stratify`` every label keeps its share in every split.
+    """Order rows by a seeded hash of their content and cut; with ``stratify`` every label keeps its share.
 
+    Ranking by content hash instead of shuffling positions means a row's split
+    depends on the row, not on what else is in the file: removing a few rows
+    moves only rows at the cut points, so diffs between versions stay small.
     ``stratify=None`` stratifies when every row has a label (classification, kto).
-    Rows keep their input order inside each split, which keeps diffs between
-    versions readable.
+    Rows keep their input order inside each split.
     """
     for name, share in (("validation", validation), ("test", test)):
         if not 0 <= share < 1:
@@ -28,11 +30,10 @@ def split_records(records: list[Record], validation: float = 0.1, test: float = 
     groups: dict = {}
     for i, record in enumerate(records):
         groups.setdefault(record.label if stratify else None, []).append(i)
-    rng = random.Random(seed)
+    rank = {i: hashlib.sha256(f"{seed}\x00{r.key()}".encode()).hexdigest() for i, r in enumerate(records)}
     assign: dict[int, str] = {}
     for key in sorted(groups, key=str):
-        idx = groups[key][:]
-        rng.shuffle(idx)
+        idx = sorted(groups[key], key=lambda i: (rank[i], i))
         n_val, n_test = round(len(idx) * validation), round(len(idx) * test)
         for j, i in enumerate(idx):
             assign[i] = "validation" if j < n_val else "test" if j < n_val + n_test else "train"

@@ -174,15 +174,18 @@ def rollback(store: str | Path, version: str | None = None) -> str:
 
 
 def diff(old: DataVersion, new: DataVersion) -> dict:
-    """Rows added, removed and changed between two versions, matched by row id per split."""
-    out = {"from": old.id, "to": new.id, "added": [], "removed": [], "changed": []}
-    for name in SPLITS:
-        before = {r.row_id: r for r in old.splits.get(name, [])}
-        after = {r.row_id: r for r in new.splits.get(name, [])}
-        out["added"] += [{"split": name, "row": k} for k in after if k not in before]
-        out["removed"] += [{"split": name, "row": k} for k in before if k not in after]
-        out["changed"] += [{"split": name, "row": k, "before": before[k].to_dict(with_meta=False),
-                            "after": after[k].to_dict(with_meta=False)}
-                           for k in after if k in before and before[k].key() != after[k].key()]
-    out["summary"] = {k: len(out[k]) for k in ("added", "removed", "changed")}
+    """Rows added, removed, changed and moved to another split between two versions, matched by row id."""
+    def by_id(version: DataVersion) -> dict[str, tuple[str, Record]]:
+        return {r.row_id: (name, r) for name in SPLITS for r in version.splits.get(name, [])}
+
+    before, after = by_id(old), by_id(new)
+    out = {"from": old.id, "to": new.id,
+           "added": [{"split": after[k][0], "row": k} for k in after if k not in before],
+           "removed": [{"split": before[k][0], "row": k} for k in before if k not in after],
+           "changed": [{"split": after[k][0], "row": k, "before": before[k][1].to_dict(with_meta=False),
+                        "after": after[k][1].to_dict(with_meta=False)}
+                       for k in after if k in before and before[k][1].key() != after[k][1].key()],
+           "moved": [{"row": k, "from": before[k][0], "to": after[k][0]}
+                     for k in after if k in before and before[k][0] != after[k][0]]}
+    out["summary"] = {k: len(out[k]) for k in ("added", "removed", "changed", "moved")}
     return out
