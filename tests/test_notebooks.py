@@ -30,7 +30,8 @@ def check_data_preparation(summary: dict) -> None:
     assert set(messy["pii_counts"]) >= {"email", "credit_card", "iban", "phone", "ipv4", "url_credentials"}
     versions = summary["versions"]
     assert versions["first"] == versions["again"] != versions["second"]
-    assert versions["diff"]["removed"] > 0 and versions["diff"]["added"] == 0  # near duplicates left the data
+    # near copies left the data (an original the leakage check had dropped from a held-out split may come back)
+    assert versions["diff"]["removed"] > versions["diff"]["added"] + 5
     assert versions["diff"]["moved"] <= versions["diff"]["removed"]  # splits hash rows: the rest stay put
     assert summary["trained_on"] == summary["current_version"] == versions["first"]
 
