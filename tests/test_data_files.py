@@ -51,7 +51,8 @@ def test_any_sft_format_trains_and_unknown_fields_list_what_was_found(tmp_path):
         {"role": "system", "content": "s"}, {"role": "user", "content": "u"}, {"role": "assistant", "content": "x"}]}]))
     assert chat[0]["context"] == [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
     path = _write_jsonl(tmp_path / "odd.jsonl", [{"frage": "a", "antwort": "b"}])
-    with pytest.raises(FtlabError, match=r"odd.jsonl|no format fits the fields frage, antwort"):
+    with pytest.raises(FtlabError, match=r"odd.jsonl: could not tell the data format: no format fits the fields "
+                                         r"frage, antwort\. The formats and what they need: preference"):
         read_file(path)
     text = _write_jsonl(tmp_path / "corpus.jsonl", [{"text": "plain prose"}])
     with pytest.raises(FtlabError, match=r"corpus.jsonl: raw text \(format 'text'\) is for continued pretraining"):

@@ -224,3 +224,13 @@ def test_normalize_collapses_spaces_and_invisible_characters():
     kept, report = run(Normalize(), [record])
     assert kept[0].messages[0]["content"] == "a b\n\nc"
     assert report.changed == [{"where": "row 1", "what": "whitespace: 1 field(s)"}]
+
+
+def test_generated_qa_with_a_model_makes_one_pair_per_chunk():
+    from ftlab.data.generate import chunk_text
+
+    docs = load(EXAMPLES / "notes").records
+    kept, report = run(GenerateQA(chunk_chars=300, model="ftlab/tiny-chat", max_new_tokens=8), docs)
+    assert len(kept) == sum(len(chunk_text(d.text, 300)) for d in docs) == report.counts["generated"]
+    assert kept[0].meta["where"] == "composting.txt, chunk 1, pair 1"
+    assert all(r.format == "qa" and [m["role"] for m in r.messages] == ["user", "assistant"] for r in kept)

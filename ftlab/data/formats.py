@@ -192,7 +192,10 @@ def load(source: Any, fmt: str | None = None, columns: dict[str, str] | None = N
     rows = read_rows(source, encoding=encoding, sheet=sheet)
     if not rows.rows:
         raise FtlabError(f"{rows.label}: no rows.")
-    detection = detect(rows.rows, fmt, columns)
+    try:
+        detection = detect(rows.rows, fmt, columns)
+    except FtlabError as exc:
+        raise FtlabError(f"{rows.label}: {exc}") from None
     records, problems = to_records(rows, detection)
     if not records:
         first = problems[0]

@@ -63,7 +63,8 @@ def template_pairs(chunk: str, source: str, n: int, rng: random.Random) -> list[
     return pairs
 
 
-def model_pairs(chunks: list[str], model: Any, tokenizer: Any = None) -> list[tuple[str, str]]:
+def model_pairs(chunks: list[str], model: Any, tokenizer: Any = None, max_new_tokens: int = 96
+                ) -> list[tuple[str, str]]:
     """One (question, answer) per chunk, both written by ``model`` (a name or a loaded model)."""
     from ftlab.eval.generate import generate
     from ftlab.models.loading import load_model, load_tokenizer
@@ -71,21 +72,22 @@ def model_pairs(chunks: list[str], model: Any, tokenizer: Any = None) -> list[tu
     if isinstance(model, str):
         tokenizer, model = load_tokenizer(model), load_model(model)
     questions = generate(model, tokenizer, [f"Write one question that this passage answers.\n\n{c}" for c in chunks],
-                         max_new_tokens=48)
+                         max_new_tokens=max(4, max_new_tokens // 2))
     answers = generate(model, tokenizer, [f"Answer from the passage.\n\nPassage: {c}\n\nQuestion: {q}"
-                                          for c, q in zip(chunks, questions)], max_new_tokens=96)
+                                          for c, q in zip(chunks, questions)], max_new_tokens=max_new_tokens)
     return list(zip(questions, answers))
 
 
 def qa_from_document(text: str, source: str, chunk_chars: int = 600, per_chunk: int = 2,
-                     rng: random.Random | None = None, model: Any = None) -> list[Record]:
+                     rng: random.Random | None = None, model: Any = None, max_new_tokens: int = 96
+                     ) -> list[Record]:
     rng = rng or random.Random(0)
     chunks = chunk_text(text, chunk_chars)
     topic = re.sub(r"\.\w+$", "", str(source).rsplit("/", 1)[-1]).replace("_", " ")
     if model is None:
         made = [(i, q, a) for i, c in enumerate(chunks) for q, a in template_pairs(c, topic, per_chunk, rng)]
     else:
-        made = [(i, q, a) for i, (q, a) in enumerate(model_pairs(chunks, model))]
+        made = [(i, q, a) for i, (q, a) in enumerate(model_pairs(chunks, model, max_new_tokens=max_new_tokens))]
     return [Record("qa", [{"role": "user", "content": q}, {"role": "assistant", "content": a}],
                    meta={"where": f"{source}, chunk {i + 1}, pair {n + 1}", "generated_from": str(source)})
             for n, (i, q, a) in enumerate(made)]

@@ -446,6 +446,7 @@ class GenerateQA(Step):
     chunk_chars: int = 600
     per_chunk: int = 2
     model: Any = None
+    max_new_tokens: int = 96
 
     def apply(self, records, rng, report):
         from ftlab.data.generate import qa_from_document
@@ -456,7 +457,7 @@ class GenerateQA(Step):
                 out.append(record)
                 continue
             made = qa_from_document(record.text, record.meta.get("id", record.where), self.chunk_chars,
-                                    self.per_chunk, rng, self.model)
+                                    self.per_chunk, rng, self.model, self.max_new_tokens)
             report.drop(record, f"replaced by {len(made)} generated Q/A rows")
             out.extend(made)
         report.counts["generated"] = sum(r.format == "qa" and "generated_from" in r.meta for r in out)

@@ -66,7 +66,7 @@ def _read_file(path: Path, encoding: str, sheet: str | None) -> Rows:
     else:
         raise FtlabError(f"{path}: unsupported file type {path.suffix!r}; use one of {', '.join(FILE_TYPES)} "
                          "or a folder of .txt files.")
-    return Rows(rows, where, [path], path.name)
+    return Rows(rows, where, [path], str(path))
 
 
 def decode(path: Path, encoding: str = "utf-8") -> str:
@@ -187,4 +187,4 @@ def _read_text_folder(path: Path, encoding: str) -> Rows:
     if not files:
         raise FtlabError(f"{path}: a folder with no .txt or .md files; put one document per text file in it.")
     rows = [{"text": decode(f, encoding), "id": str(f.relative_to(path))} for f in files]
-    return Rows(rows, [str(f.relative_to(path)) for f in files], files, path.name)
+    return Rows(rows, [str(f.relative_to(path)) for f in files], files, str(path))
