@@ -52,7 +52,8 @@ def make_rows(n: int, seed: int) -> list[dict]:
                   f"It takes about {rng.randint(1, 30)} minutes. Reference {rng.randint(10000, 99999)}-{i}.")
         if kind < 0.20:
             answer += rng.choice([f" Write to user{i}@example.com for help.", f" Call +1 415 555 {i % 10000:04d}.",
-                                  " Card 4111 1111 1111 1111 was charged.", f" Server 10.0.{i % 250}.{i % 200} logged it."])
+                                  " Card 4111 1111 1111 1111 was charged.",
+                                  f" Server 10.0.{i % 250}.{i % 200} logged it."])
             question = f"  {question}\u00a0 "
         rows.append({"id": f"t{i}", "question": question, "answer": answer})
     return rows

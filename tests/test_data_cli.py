@@ -20,7 +20,8 @@ def test_inspect_prints_format_reason_rows_fields_sample_and_problems(capsys):
     assert out["problems"] == [
         "1 row(s) with empty assistant turn (first: messy_support.csv, line 10: empty assistant turn)",
         "1 row(s) with empty user turn (first: messy_support.csv, line 14: empty user turn)",
-        "1 row(s) with exact duplicate (first: messy_support.csv, line 3: exact duplicate of messy_support.csv, line 2)",
+        "1 row(s) with exact duplicate (first: messy_support.csv, line 3: exact duplicate of messy_support.csv, "
+        "line 2)",
         "3 row(s) contain personal data (1 credit_card, 1 email, 1 iban, 1 ipv4, 1 phone, 1 url_credentials; "
         "first: messy_support.csv, line 5)"]
 
@@ -54,7 +55,8 @@ def test_prepare_prints_the_version_id_and_writes_splits_and_manifest(tmp_path, 
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "report.json", "test.jsonl",
                                                          "train.jsonl", "validation.jsonl"]
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["steps"][-1] == {"step": "screen", "params": {"words": ["weapon"], "patterns": [], "action": "drop"}}
+    assert manifest["steps"][-1] == {"step": "screen",
+                                     "params": {"words": ["weapon"], "patterns": [], "action": "drop"}}
     screen = next(c for c in out["counts"] if c["step"] == "screen")
     assert screen["dropped"] == 1 and screen["counts"] == {"weapon": 1}
     train_rows = (folder / "train.jsonl").read_text().splitlines()

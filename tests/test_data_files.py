@@ -64,3 +64,19 @@ def test_non_utf8_files_are_reported_with_a_fix(tmp_path):
     path.write_bytes('{"prompt": "café", "completion": "x"}\n'.encode("latin-1"))
     with pytest.raises(FtlabError, match=r"latin.jsonl: not UTF-8 \(byte 15\); re-save it as UTF-8"):
         read_file(path)
+
+
+def test_multi_turn_chat_files_train_with_their_own_system_turns(tmp_path, small_config):
+    rows = build_splits("cipher", 0, 60, 1, 1)["train"].to_list()
+    chats = [{"conversations": [{"from": "system", "value": "You encrypt words."},
+                                {"from": "human", "value": a["prompt"]}, {"from": "gpt", "value": a["completion"]},
+                                {"from": "human", "value": b["prompt"]}, {"from": "gpt", "value": b["completion"]}]}
+             for a, b in zip(rows[::2], rows[1::2])]
+    path = tmp_path / "chats.json"
+    path.write_text(json.dumps(chats))
+    splits = load_splits(DataConfig(train_file=str(path)))
+    assert splits["train"][0]["context"][0] == {"role": "system", "content": "You encrypt words."}
+    assert len(splits["train"][0]["context"]) == 4  # system, user, assistant, user: the answer is the last turn
+    result = ftlab.train(small_config(f"data.train_file={path}", "train.max_steps=2", "train.eval_steps=0",
+                                      "train.save_steps=0"))
+    assert result.results["status"] == "completed"

@@ -45,7 +45,8 @@ def test_messy_file_through_the_default_pipeline_reports_every_drop_and_change()
     assert by_step["dedup"].dropped == [
         {"where": "messy_support.csv, line 3", "reason": "exact duplicate of messy_support.csv, line 2"}]
     assert by_step["near_dedup"].dropped == [
-        {"where": "messy_support.csv, line 4", "reason": "near duplicate of messy_support.csv, line 2 (similarity 0.88)"}]
+        {"where": "messy_support.csv, line 4",
+         "reason": "near duplicate of messy_support.csv, line 2 (similarity 0.88)"}]
     assert by_step["pii"].counts == {"credit_card": 1, "email": 1, "iban": 1, "ipv4": 1, "phone": 1,
                                      "url_credentials": 1}
     assert by_step["screen"].dropped == [{"where": "messy_support.csv, line 12", "reason": "banned content 'weapon'"}]
@@ -215,7 +216,8 @@ def test_leakage_between_splits_is_removed_from_held_out_splits():
     report = StepReport("leakage", {})
     clean = remove_leakage(splits, 0.8, report)
     assert [r.where for r in clean["validation"]] == ["val 2"] and clean["test"] == []
-    assert report.dropped[0] == {"where": "val 1", "reason": "validation row nearly repeats train row train 1 (similarity 0.84)"}
+    assert report.dropped[0] == {"where": "val 1",
+                                 "reason": "validation row nearly repeats train row train 1 (similarity 0.84)"}
     assert report.dropped[1] == {"where": "test 1", "reason": "test row is an exact copy of train row train 2"}
 
 

@@ -101,7 +101,8 @@ def _read_json(path: Path, text: str) -> tuple[list[dict], list[str]]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data":  # "Extra data": a JSONL file named .json
-                raise FtlabError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno}).") from None
+                raise FtlabError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}, "
+                                 f"column {exc.colno}).") from None
         else:
             if isinstance(data, dict):
                 lists = [k for k, v in data.items() if isinstance(v, list)]

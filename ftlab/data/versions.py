@@ -154,7 +154,8 @@ def list_versions(store: str | Path) -> list[dict]:
     for folder in sorted(p for p in store.iterdir() if p.is_dir() and (p / MANIFEST).is_file()):
         m = read_manifest(folder)
         out.append({"version": m["version"], "created": m["created"], "splits": m["splits"],
-                    "sources": [Path(s["path"]).name for s in m.get("sources", [])], "current": m["version"] == current})
+                    "sources": [Path(s["path"]).name for s in m.get("sources", [])],
+                    "current": m["version"] == current})
     return sorted(out, key=lambda v: (v["created"], v["version"]))
 
 

@@ -109,7 +109,8 @@ def build_trainer(config: Config, run: RunDir, callbacks: list) -> "SFTTrainer":
     method = METHODS[config.method.name]
     splits = load_splits(config.data)
     run.write_json("data.json", {
-        "version": recorded_version(config.data, splits), "task": None if config.data.train_file else config.data.task,
+        "version": recorded_version(config.data, splits),
+        "task": None if config.data.train_file else config.data.task,
         "files": {k: config.get(f"data.{k}") for k in ("train_file", "validation_file", "test_file")},
         "rows": {name: len(split) for name, split in splits.items()}})
     tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
