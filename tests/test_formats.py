@@ -171,8 +171,8 @@ def test_a_non_utf8_file_says_so_and_suggests_an_encoding():
     with pytest.raises(FtlabError) as err:
         load(EXAMPLES / "legacy_cp1252.csv")
     assert str(err.value) == ("legacy_cp1252.csv: not UTF-8 (byte 29); re-save it as UTF-8, e.g. `iconv -f cp1252 "
-                              "-t utf-8 legacy_cp1252.csv > fixed.csv`, or read it with encoding='cp1252' (it "
-                              "decodes as cp1252).").replace("legacy_cp1252.csv:", f"{EXAMPLES / 'legacy_cp1252.csv'}:")
+                              "-t utf-8 legacy_cp1252.csv > fixed.csv`, or read it with encoding='cp1252' "
+                              "(`--encoding cp1252` on the command line).").replace("legacy_cp1252.csv:", f"{EXAMPLES / 'legacy_cp1252.csv'}:")
     assert load(EXAMPLES / "legacy_cp1252.csv", encoding="cp1252").records[0].messages[1]["content"] == \
         "A small restaurant – coffee house."
 

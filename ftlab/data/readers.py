@@ -78,20 +78,20 @@ def decode(path: Path, encoding: str = "utf-8") -> str:
         guess = _guess_encoding(data)
         raise FtlabError(f"{path}: not {exc.encoding.upper().replace('-SIG', '')} (byte {exc.start}); re-save it "
                          f"as UTF-8, e.g. `iconv -f {guess} -t utf-8 {path.name} > fixed{path.suffix}`, or read "
-                         f"it with encoding={guess!r} (it decodes as {guess}).") from None
+                         f"it with encoding={guess!r} (`--encoding {guess}` on the command line).") from None
     except LookupError:
         raise FtlabError(f"{path}: unknown encoding {encoding!r}; try 'utf-8', 'cp1252' or 'latin-1'.") from None
 
 
 def _guess_encoding(data: bytes) -> str:
-    for candidate in ("utf-16", "cp1252"):
-        try:
-            text = data.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-        if candidate != "utf-16" or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return candidate if "\x00" not in text else "latin-1"
-    return "latin-1"
+    """UTF-16 when the file starts with its byte-order mark; else Windows-1252 if it decodes; else Latin-1."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"
 
 
 def _read_json(path: Path, text: str) -> tuple[list[dict], list[str]]:
