@@ -189,3 +189,11 @@ def test_csv_rows_with_too_many_cells_are_named(tmp_path):
     path.write_text("question,answer\nq1,a1\nq2,a2,extra\n")
     with pytest.raises(FtlabError, match=r"bad.csv, line 3: 3 cells but the header has 2 \(question, answer\)"):
         load(path)
+
+
+def test_a_utf16_export_is_recognised_by_its_byte_order_mark(tmp_path):
+    path = tmp_path / "excel_export.csv"
+    path.write_bytes("text,label\nsehr gut,positiv\nschlecht,negativ\n".encode("utf-16"))
+    with pytest.raises(FtlabError, match=r"excel_export.csv: not UTF-8 \(byte 0\); .* encoding='utf-16'"):
+        load(path)
+    assert [r.label for r in load(path, encoding="utf-16").records] == ["positiv", "negativ"]
