@@ -77,6 +77,6 @@ def test_multi_turn_chat_files_train_with_their_own_system_turns(tmp_path, small
     splits = load_splits(DataConfig(train_file=str(path)))
     assert splits["train"][0]["context"][0] == {"role": "system", "content": "You encrypt words."}
     assert len(splits["train"][0]["context"]) == 4  # system, user, assistant, user: the answer is the last turn
-    result = ftlab.train(small_config(f"data.train_file={path}", "train.max_steps=2", "train.eval_steps=0",
-                                      "train.save_steps=0"))
+    result = ftlab.train(small_config(f"data.train_file={path}", "data.max_length=384", "train.max_steps=2",
+                                      "train.eval_steps=0", "train.save_steps=0"))
     assert result.results["status"] == "completed"
