@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ftlab.models.commands import add_commands as add_model_commands
 
     add_model_commands(commands)  # model-info, estimate, recommend
+
+    from ftlab.data.commands import add_data_parser
+
+    add_data_parser(commands)
     return parser
 
 

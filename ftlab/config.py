@@ -41,7 +41,9 @@ class ModelConfig:
 @dataclass
 class DataConfig:
     task: str | None = setting("cipher", "Built-in synthetic task (used when no train_file is given).")
-    train_file: str | None = setting(None, "JSON/JSONL/CSV file with 'prompt' and 'completion' columns.")
+    train_file: str | None = setting(None, "Training data: a file in any format ftlab reads (JSON/JSONL/CSV/TSV/"
+                                     "Excel/Parquet; Q/A, Alpaca, ShareGPT, messages, CoT...) or a data "
+                                     "version folder from `ftlab data prepare`.")
     validation_file: str | None = setting(None, "Held-out file for eval loss; split from train_file if empty.")
     test_file: str | None = setting(None, "Held-out file for the final metrics; split from train_file if empty.")
     n_train: int = setting(2000, "Built-in task: number of training examples.")
@@ -262,7 +264,7 @@ class Config:
             yield ConfigError("train.num_epochs", "must be greater than 0 when train.max_steps is 0.")
         for path in ("data.train_file", "data.validation_file", "data.test_file"):
             value = self.get(path)
-            if value and not Path(value).is_file():
+            if value and not Path(value).exists():
                 yield ConfigError(path, f"file {value} does not exist (looked in {Path.cwd()}).")
         if not self.data.train_file:
             if not self.data.task:

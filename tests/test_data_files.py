@@ -44,10 +44,19 @@ def test_a_bad_json_line_is_named(tmp_path):
         read_file(path)
 
 
-def test_missing_columns_list_what_was_found(tmp_path):
-    path = _write_jsonl(tmp_path / "qa.jsonl", [{"question": "a", "answer": "b"}])
-    with pytest.raises(FtlabError, match=r"qa.jsonl: missing column\(s\) prompt, completion; found question, answer"):
+def test_any_sft_format_trains_and_unknown_fields_list_what_was_found(tmp_path):
+    qa = read_file(_write_jsonl(tmp_path / "qa.jsonl", [{"question": "a", "answer": "b"}]))
+    assert qa.to_list() == [{"prompt": "a", "completion": "b"}]
+    chat = read_file(_write_jsonl(tmp_path / "chat.jsonl", [{"messages": [
+        {"role": "system", "content": "s"}, {"role": "user", "content": "u"}, {"role": "assistant", "content": "x"}]}]))
+    assert chat[0]["context"] == [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
+    path = _write_jsonl(tmp_path / "odd.jsonl", [{"frage": "a", "antwort": "b"}])
+    with pytest.raises(FtlabError, match=r"odd.jsonl: could not tell the data format: no format fits the fields "
+                                         r"frage, antwort\. The formats and what they need: preference"):
         read_file(path)
+    text = _write_jsonl(tmp_path / "corpus.jsonl", [{"text": "plain prose"}])
+    with pytest.raises(FtlabError, match=r"corpus.jsonl: raw text \(format 'text'\) is for continued pretraining"):
+        read_file(text)
 
 
 def test_non_utf8_files_are_reported_with_a_fix(tmp_path):
@@ -55,3 +64,19 @@ def test_non_utf8_files_are_reported_with_a_fix(tmp_path):
     path.write_bytes('{"prompt": "café", "completion": "x"}\n'.encode("latin-1"))
     with pytest.raises(FtlabError, match=r"latin.jsonl: not UTF-8 \(byte 15\); re-save it as UTF-8"):
         read_file(path)
+
+
+def test_multi_turn_chat_files_train_with_their_own_system_turns(tmp_path, small_config):
+    rows = build_splits("cipher", 0, 60, 1, 1)["train"].to_list()
+    chats = [{"conversations": [{"from": "system", "value": "You encrypt words."},
+                                {"from": "human", "value": a["prompt"]}, {"from": "gpt", "value": a["completion"]},
+                                {"from": "human", "value": b["prompt"]}, {"from": "gpt", "value": b["completion"]}]}
+             for a, b in zip(rows[::2], rows[1::2])]
+    path = tmp_path / "chats.json"
+    path.write_text(json.dumps(chats))
+    splits = load_splits(DataConfig(train_file=str(path)))
+    assert splits["train"][0]["context"][0] == {"role": "system", "content": "You encrypt words."}
+    assert len(splits["train"][0]["context"]) == 4  # system, user, assistant, user: the answer is the last turn
+    result = ftlab.train(small_config(f"data.train_file={path}", "data.max_length=384", "train.max_steps=2",
+                                      "train.eval_steps=0", "train.save_steps=0"))
+    assert result.results["status"] == "completed"

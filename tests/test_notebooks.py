@@ -61,7 +61,23 @@ def check_peft_methods(summary: dict) -> None:
 
 
 
-CHECKS = {"00_quickstart": check_quickstart, "02_model_selection": check_model_selection,
+def check_data_preparation(summary: dict) -> None:
+    assert summary["formats_detected"] == sorted(["qa", "alpaca", "sharegpt", "messages", "cot", "preference", "kto",
+                                                  "classification", "text"])
+    messy = summary["messy"]
+    assert messy["rows_out"] < messy["rows_in"] and messy["dropped"] == messy["rows_in"] - messy["rows_out"]
+    assert {"drop_empty", "dedup", "near_dedup", "screen"} <= set(messy["drop_steps"])
+    assert set(messy["pii_counts"]) >= {"email", "credit_card", "iban", "phone", "ipv4", "url_credentials"}
+    versions = summary["versions"]
+    assert versions["first"] == versions["again"] != versions["second"]
+    # near copies left the data (an original the leakage check had dropped from a held-out split may come back)
+    assert versions["diff"]["removed"] > versions["diff"]["added"] + 5
+    assert versions["diff"]["moved"] <= versions["diff"]["removed"]  # splits hash rows: the rest stay put
+    assert summary["trained_on"] == summary["current_version"] == versions["first"]
+
+
+CHECKS = {"00_quickstart": check_quickstart, "01_data_preparation": check_data_preparation,
+          "02_model_selection": check_model_selection,
           "03_training_config": check_training_config, "04_sft_lora": check_sft_lora, "05_qlora": check_qlora,
           "06_peft_methods": check_peft_methods}
 

@@ -1,7 +1,10 @@
 """Training data as train/validation/test splits of (prompt, completion) rows.
 
-From a built-in task or from files.  The data-preparation stage widens the
-formats; here a file needs ``prompt`` and ``completion`` columns.
+From a built-in task, from a data file in any format ftlab reads (see
+``ftlab.data.formats``), or from a data version made by ``ftlab data prepare``.
+Rows carry the last user turn as ``prompt`` and the answer as ``completion``;
+multi-turn rows and rows with their own system prompt also carry the whole
+prompt dialogue as ``context``.
 """
 
 from __future__ import annotations
@@ -17,21 +20,27 @@ if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
 
     from ftlab.config import DataConfig
-
-REQUIRED = ("prompt", "completion")
-_READERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".tsv": "csv"}
+    from ftlab.data.records import Record
 
 
 def load_splits(cfg: "DataConfig") -> "DatasetDict":
     from datasets import DatasetDict
 
     from ftlab.data.tasks import build_splits
+    from ftlab.data.versions import is_version, load_version
 
     if not cfg.train_file:
         return build_splits(cfg.task, cfg.seed, cfg.n_train, cfg.n_validation, cfg.n_test)
-    train = read_file(cfg.train_file)
-    held_out = {name: read_file(path) for name, path in
-                (("validation", cfg.validation_file), ("test", cfg.test_file)) if path}
+    if is_version(cfg.train_file):
+        version = load_version(cfg.train_file)
+        train = records_to_rows(version.splits["train"], str(version.path))
+        held_out = {name: records_to_rows(version.splits[name], str(version.path))
+                    for name in ("validation", "test") if version.splits[name]}
+    else:
+        train = read_file(cfg.train_file)
+        held_out = {}
+    held_out.update({name: read_file(path) for name, path in
+                     (("validation", cfg.validation_file), ("test", cfg.test_file)) if path})
     missing = [name for name in ("validation", "test") if name not in held_out]
     if missing:
         # Carve the missing held-out splits out of the training file, seeded.
@@ -46,54 +55,63 @@ def load_splits(cfg: "DataConfig") -> "DatasetDict":
     return DatasetDict(train=train, validation=held_out["validation"], test=held_out["test"])
 
 
-def read_file(path: str | Path) -> "Dataset":
-    from datasets import load_dataset
+def read_file(path: str | Path, fmt: str | None = None) -> "Dataset":
+    """A data file of any SFT-able format as (prompt, completion[, context]) rows."""
+    from ftlab.data.formats import load
 
     path = Path(path)
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise FtlabError(f"{path}: unsupported file type {path.suffix!r}; use one of {', '.join(_READERS)}.")
-    if not path.is_file():
+    if not path.exists():
         raise FtlabError(f"{path}: file not found (looked in {Path.cwd()}).")
-    if reader == "json":
-        _check_json_lines(path)
-    kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
-    try:
-        data = load_dataset(reader, data_files=str(path), split="train", **kwargs)
-    except Exception as exc:
-        raise FtlabError(f"{path}: could not be read as {reader.upper()}: {exc}") from None
-    missing = [c for c in REQUIRED if c not in data.column_names]
-    if missing:
-        raise FtlabError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(data.column_names)}. "
-                         "Each row needs a 'prompt' and a 'completion'.")
-    if len(data) == 0:
-        raise FtlabError(f"{path}: no rows.")
-    return data.select_columns(list(REQUIRED))
+    return records_to_rows(load(path, fmt).records, str(path))
 
 
-def _check_json_lines(path: Path) -> None:
-    """Name the first bad line of a JSONL file before a library buries it in a traceback."""
-    text = path.read_bytes()
-    try:
-        decoded = text.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FtlabError(f"{path}: not UTF-8 (byte {exc.start}); re-save it as UTF-8, e.g. "
-                         f"`iconv -f latin1 -t utf-8 {path.name}`.") from None
-    if decoded.lstrip().startswith("["):
-        return
-    for number, line in enumerate(decoded.splitlines(), start=1):
-        if line.strip():
-            try:
-                json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise FtlabError(f"{path}, line {number}: not valid JSON ({exc.msg}, column {exc.colno}).") from None
+def records_to_rows(records: list["Record"], source: str) -> "Dataset":
+    from datasets import Dataset
+
+    from ftlab.data.convert import sft_row
+
+    if not records:
+        raise FtlabError(f"{source}: no rows.")
+    if records[0].format == "text":
+        raise FtlabError(f"{source}: raw text (format 'text') is for continued pretraining; supervised "
+                         "fine-tuning needs prompts with answers (qa, alpaca, sharegpt, messages, cot, "
+                         "preference, kto or classification).")
+    rows = []
+    for record in records:
+        if record.format == "kto" and not record.label:
+            continue  # a bad answer is not one to imitate
+        row = sft_row(record)
+        turns = row["prompt"]
+        user = turns[-1]["content"] if turns and turns[-1]["role"] == "user" else ""
+        rows.append({"prompt": user, "completion": row["completion"][0]["content"],
+                     "context": turns if (len(turns) > 1 or not user) else []})
+    data = Dataset.from_list(rows)
+    if not any(r["context"] for r in rows):
+        data = data.remove_columns("context")
+    return data
+
+
+def recorded_version(cfg: "DataConfig", splits: "DatasetDict") -> str:
+    """The id a run records for its data: a prepared version's own id, else a hash of the splits."""
+    from ftlab.data.versions import is_version, load_version
+
+    if cfg.train_file and is_version(cfg.train_file) and not (cfg.validation_file or cfg.test_file):
+        return load_version(cfg.train_file).id
+    return data_version(splits)
 
 
 def to_chat(data: "Dataset", system_prompt: str | None = None) -> "Dataset":
-    """Put (prompt, completion) rows in TRL's conversational prompt-completion form."""
+    """Put (prompt, completion) rows in TRL's conversational prompt-completion form.
+
+    A row's own ``context`` (multi-turn or with a system turn) is its whole prompt.
+    """
     head = [{"role": "system", "content": system_prompt}] if system_prompt else []
 
     def convert(row):
+        context = row.get("context") or []
+        if context:
+            extra = head if context[0]["role"] != "system" else []
+            return {"prompt": extra + context, "completion": [{"role": "assistant", "content": row["completion"]}]}
         return {"prompt": head + [{"role": "user", "content": row["prompt"]}],
                 "completion": [{"role": "assistant", "content": row["completion"]}]}
 

@@ -109,14 +109,15 @@ def build_trainer(config: Config, run: RunDir, callbacks: list) -> "SFTTrainer":
     from transformers import PrinterCallback, set_seed
     from trl import SFTTrainer
 
-    from ftlab.data.loading import data_version, load_splits, to_chat
+    from ftlab.data.loading import load_splits, recorded_version, to_chat
     from ftlab.models.loading import check_target_modules, load_model, load_tokenizer
     from ftlab.training import methods
 
     method = methods.METHODS[config.method.name]
     splits = load_splits(config.data)
     run.write_json("data.json", {
-        "version": data_version(splits), "task": None if config.data.train_file else config.data.task,
+        "version": recorded_version(config.data, splits),
+        "task": None if config.data.train_file else config.data.task,
         "files": {k: config.get(f"data.{k}") for k in ("train_file", "validation_file", "test_file")},
         "rows": {name: len(split) for name, split in splits.items()}})
     tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
