@@ -77,6 +77,24 @@ def test_trainable_parameter_readout_follows_the_method():
     assert lora8 != builder.summary.value and "trainable parameters: <b>77,824</b>" in lora8
 
 
+def test_memory_estimate_readout_follows_batch_and_checkpointing():
+    import re
+
+    def estimate(builder):
+        return float(re.search(r"estimated peak training memory: <b>([0-9.e+-]+) GB</b>", builder.summary.value)[1])
+
+    builder = ConfigBuilder()
+    builder.set("model.name", "meta-llama/Meta-Llama-3.1-8B-Instruct")  # from the name alone, offline
+    builder.set("method.name", "full")
+    full = estimate(builder)
+    builder.set("method.name", "qlora")
+    qlora = estimate(builder)
+    builder.set("train.gradient_checkpointing", True)
+    assert estimate(builder) < qlora < full
+    builder.set("method.name", "prompt_tuning")
+    assert "memory estimate: not available for this method" in builder.summary.value
+
+
 def test_save_and_load_round_trip(tmp_path):
     builder = ConfigBuilder()
     builder.set("method.name", "dora")

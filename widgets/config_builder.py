@@ -88,6 +88,7 @@ class ConfigBuilder:
         self.rows: dict[str, W.Widget] = {}
         self._syncing = False
         self._counts: dict[str, tuple[int, int]] = {}  # building a model on the meta device takes ~0.1 s
+        self._estimates: dict[str, object] = {}
         for paths in TABS.values():
             for path in paths:
                 self._add_control(path)
@@ -178,11 +179,24 @@ class ConfigBuilder:
             parts.append(f"trainable parameters: unknown ({exc})")
         t = self.config.train
         parts.append(f"effective batch {t.batch_size * t.grad_accum}")
+        parts.append(self._memory_readout())
         if problems:
             parts.append(f"<span style='color:#d62728'>{len(problems)} setting(s) to fix</span>")
         else:
             parts.append("<span style='color:#2ca02c'>config is valid</span>")
         return " &middot; ".join(parts)
+
+    def _memory_readout(self) -> str:
+        from ftlab.training.advice import estimate_for_config
+
+        key = repr((self.config.model, self.config.method, self.config.train, self.config.data.max_length))
+        if key not in self._estimates:
+            self._estimates[key] = estimate_for_config(self.config) if not self.problems else None
+        estimate = self._estimates[key]
+        if estimate is None:
+            return "memory estimate: not available for this method or config"
+        parts = ", ".join(f"{name} {gb:.3g}" for name, gb in estimate.breakdown.items() if gb)
+        return f"estimated peak training memory: <b>{estimate.total_gb:.3g} GB</b> ({parts})"
 
     def sync_controls(self) -> None:
         """Show the config's values in the controls (after loading a file)."""

@@ -2,11 +2,14 @@
 
 Two failures are common enough to deserve more than a traceback: running out
 of memory, and a loss that becomes NaN or infinite.  Each gets advice built
-from the run's own settings, in the order most likely to help.
+from the run's own settings, in the order most likely to help; memory advice
+carries the estimator's figure for each change, so a person can see which one
+is enough.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 from ftlab.errors import FtlabError
@@ -25,23 +28,67 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in _OOM_MARKERS)
 
 
+_ESTIMATED_METHODS = {"full": "full", "freeze": "freeze", "lora": "lora", "lora_plus": "lora", "rslora": "lora",
+                      "dora": "lora", "pissa": "lora", "qlora": "qlora"}
+_OPTIMIZERS = {"adamw_torch": "adamw", "adamw_bnb_8bit": "adamw_8bit", "paged_adamw_8bit": "paged_adamw_8bit",
+               "adafactor": "adafactor", "sgd": "sgd"}
+
+
+def estimate_for_config(config: "Config"):
+    """The estimator's peak training memory for a run config, or None for methods it does not model."""
+    import torch
+
+    from ftlab.config import ALL_LINEAR
+    from ftlab.models.estimate import TrainingSetup, estimate_memory
+
+    method = _ESTIMATED_METHODS.get(config.method.name)
+    if method is None:
+        return None
+    t, m = config.train, config.method
+    cuda = torch.cuda.is_available()
+    precision = "fp32" if t.precision == "fp32" or (t.precision == "auto" and not cuda) else "mixed"
+    targets = "all_linear" if m.target_modules in (ALL_LINEAR, ["all-linear"]) else list(m.target_modules)
+    setup = TrainingSetup(method=method, precision=precision, bits=m.bits, double_quant=m.double_quant,
+                          batch_size=t.batch_size, seq_len=config.data.max_length, grad_accum=t.grad_accum,
+                          grad_ckpt=t.gradient_checkpointing, optimizer=_OPTIMIZERS[t.optimizer], lora_r=m.lora_r,
+                          lora_targets=targets, freeze_trainable_layers=m.freeze_layers,
+                          device="cuda" if cuda else "cpu")
+    try:
+        return estimate_memory(config.model.name, setup)
+    except (FtlabError, OSError, ValueError):
+        return None
+
+
 def memory_advice(config: "Config") -> list[str]:
     t, m = config.train, config.method
-    tips = []
+    changes = []  # (advice, settings that carry it out)
     if t.batch_size > 1:
-        half = t.batch_size // 2
-        tips.append(f"set train.batch_size={half} and train.grad_accum={t.grad_accum * 2} (same effective batch "
-                    f"of {t.batch_size * t.grad_accum}, about half the activation memory)")
+        changes.append((f"set train.batch_size={t.batch_size // 2} and train.grad_accum={t.grad_accum * 2} (same "
+                        f"effective batch of {t.batch_size * t.grad_accum}, about half the activation memory)",
+                        {"train.batch_size": t.batch_size // 2, "train.grad_accum": t.grad_accum * 2}))
     if not t.gradient_checkpointing:
-        tips.append("set train.gradient_checkpointing=true (activations recomputed in backward, ~30% slower)")
+        changes.append(("set train.gradient_checkpointing=true (activations recomputed in backward, ~30% slower)",
+                        {"train.gradient_checkpointing": True}))
     if m.name in ("full", "freeze", "bitfit"):
-        tips.append("use method.name=lora (no gradients or optimizer state for the base weights)")
+        changes.append(("use method.name=lora (no gradients or optimizer state for the base weights)",
+                        {"method.name": "lora"}))
     if m.name != "qlora" and m.name not in ("prompt_tuning", "prefix_tuning", "p_tuning"):
-        tips.append("use method.name=qlora (4-bit base: about a quarter of the weight memory)")
+        changes.append(("use method.name=qlora (4-bit base: about a quarter of the weight memory)",
+                        {"method.name": "qlora"}))
     if t.optimizer == "adamw_torch" and m.name in ("full", "freeze"):
-        tips.append("set train.optimizer=adamw_bnb_8bit (8-bit optimizer state)")
+        changes.append(("set train.optimizer=adamw_bnb_8bit (8-bit optimizer state)",
+                        {"train.optimizer": "adamw_bnb_8bit"}))
     if config.data.max_length > 256:
-        tips.append(f"lower data.max_length from {config.data.max_length} if your examples allow it")
+        changes.append((f"lower data.max_length from {config.data.max_length} if your examples allow it",
+                        {"data.max_length": config.data.max_length // 2}))
+    now = estimate_for_config(config)
+    tips = []
+    for advice, settings in changes:
+        changed = copy.deepcopy(config)
+        for path, value in settings.items():
+            changed.set(path, value)
+        after = estimate_for_config(changed) if now is not None else None
+        tips.append(f"{advice} [estimated peak {now.total_gb:.3g} -> {after.total_gb:.3g} GB]" if after else advice)
     return tips
 
 
