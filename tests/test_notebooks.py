@@ -61,6 +61,23 @@ def check_peft_methods(summary: dict) -> None:
 
 
 
+def check_model_selection(summary: dict) -> None:
+    qwen = summary["parsed"]["Qwen/Qwen1.5-14B-Chat-GPTQ-Int4"]
+    assert qwen == {"family": "Qwen", "params_b": 14.0, "variant": "chat", "quantization": "GPTQ-Int4"}
+    assert summary["parsed"]["acme/widget"]["params_b"] is None
+    assert summary["architectures"] >= 9
+    gb = summary["estimates_gb"]
+    assert gb["full (mixed)"] > gb["LoRA"] > gb["QLoRA 8-bit"] > gb["QLoRA 4-bit"]
+    assert not summary["fits"]["full (mixed)"] and summary["fits"]["QLoRA 4-bit"]
+    for row in summary["measured"]:
+        assert abs(row["error %"]) <= 15, row
+        assert row["exact params/grads/optimizer"], row
+    rec = summary["recommendation"]
+    assert rec["peak_gb"] <= rec["limit_gb"] and rec["reasons"] >= 8
+    assert rec["stages"][-1].startswith("DPO")
+    assert summary["wizard_handed_on"] == 1
+
+
 def check_data_preparation(summary: dict) -> None:
     assert summary["formats_detected"] == sorted(["qa", "alpaca", "sharegpt", "messages", "cot", "preference", "kto",
                                                   "classification", "text"])
