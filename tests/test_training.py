@@ -65,7 +65,7 @@ def test_interrupted_run_keeps_checkpoints_metrics_and_says_so(small_config):
     results = run.read_json("results.json")
     assert results["status"] == "interrupted"
     assert (run.checkpoints_dir / "checkpoint-5").is_dir()
-    assert [row["step"] for row in run.read("metrics")] == [5, 10]
+    assert [row["step"] for row in run.read("metrics") if "loss" in row] == [5, 10]
 
 
 def test_target_modules_the_model_lacks_are_named_with_the_ones_it_has(small_config):
