@@ -6,10 +6,9 @@ It is a listener of :class:`ftlab.training.monitor.RunMonitor`: pass it to
 logged step and nothing more, whether or not a browser is watching.
 
 The Stop button ends the run after the current step with a checkpoint saved
-(``ftlab.resume`` continues it).  A notebook cell that trains blocks the
-kernel, so while training runs the dashboard lets the kernel handle pending
-widget events a few times a second (jupyter-ui-poll); without that a click
-would only arrive after training had finished.
+(``ftlab.resume`` continues it).  A click reaches the run when the kernel
+handles widget messages, i.e. when training runs outside the busy cell (a
+thread) or from another listener calling :meth:`request_stop`.
 """
 
 from __future__ import annotations
@@ -66,8 +65,6 @@ class TrainingDashboard:
         elif kind == "end":
             self.stop_button.disabled = True
             self.stop_button.description = "Stopped" if self._stop_reason else "Stop"
-        elif kind == "progress":
-            _handle_widget_events()
         self._show_progress(row.get("elapsed"), finished=kind == "end")
         now = time.time()
         if kind in ("begin", "end") or now - self._last_draw >= self.refresh_s:
@@ -106,16 +103,3 @@ class TrainingDashboard:
 
         display(self.widget)
 
-
-def _handle_widget_events() -> None:
-    """Let a busy kernel process queued widget messages (a Stop click) without running new cells."""
-    try:
-        from IPython import get_ipython
-        from jupyter_ui_poll import ui_events
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
-        return  # a plain script: no front end to listen to
-    with ui_events() as poll:
-        poll(20)
