@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from ftlab.data.formats import load
+    from ftlab.data.parsing import load
     from ftlab.data.quality import ExactDedup, MaskPII, NearDedup, Normalize, Pipeline
     from ftlab.data.splits import split_records
 

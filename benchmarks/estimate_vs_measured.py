@@ -29,7 +29,7 @@ ARCHS = ["builtin", "llama", "qwen2", "gemma", "phi3", "gpt_neox", "opt"]
 
 
 def build(arch: str, width: int, layers: int, vocab: int):
-    from ftlab.models.loading import load_model
+    from ftlab.models.loader import load_model
     from ftlab.models.tiny_archs import tiny_model
 
     if arch == "builtin":
@@ -41,7 +41,7 @@ def run_case(arch: str, method: str, precision: str, ckpt: bool, bits: int, args
     import torch
 
     from ftlab.models.estimate import GB, TrainingSetup, estimate_memory
-    from ftlab.models.inspect import inspect_architecture
+    from ftlab.models.architecture import inspect_architecture
     from ftlab.models.measure import measure_training_step, prepare, quantized_copy
 
     cuda = torch.cuda.is_available()

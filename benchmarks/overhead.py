@@ -21,7 +21,7 @@ from pathlib import Path
 
 def timed_run(monitored: bool, steps: int, workdir: Path, index: int) -> float:
     from ftlab.quickstart import quickstart_config
-    from ftlab.training.monitor import ConsolePrinter, RunMonitor
+    from ftlab.training.run_callback import ConsolePrinter, RunMonitor
     from ftlab.training.rundir import RunDir
     from ftlab.training.runner import build_trainer
     from ftlab.widgets import TrainingDashboard

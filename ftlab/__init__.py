@@ -45,7 +45,7 @@ def load_trained(run_dir, which="final"):
 
 
 def evaluate(model, tokenizer, data, **kwargs):
-    """Generate and score answers on (prompt, completion) rows; see :func:`ftlab.eval.generate.evaluate`."""
-    from ftlab.eval.generate import evaluate as _evaluate
+    """Generate and score answers for records (or examples); see :func:`ftlab.eval.evaluation.evaluate`."""
+    from ftlab.eval.evaluation import evaluate as _evaluate
 
     return _evaluate(model, tokenizer, data, **kwargs)

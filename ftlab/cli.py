@@ -10,13 +10,13 @@ import argparse
 import json
 import sys
 
-from ftlab.config import METHOD_NAMES
 from ftlab.errors import FtlabError
+from ftlab.training.methods import METHODS
 
 
 def _cmd_quickstart(args) -> None:
     from ftlab.quickstart import run_quickstart
-    from ftlab.training.monitor import ConsolePrinter
+    from ftlab.training.run_callback import ConsolePrinter
 
     report = run_quickstart(args.out, smoke=args.smoke, model=args.model, method=args.method,
                             max_steps=args.max_steps, listeners=[ConsolePrinter()])
@@ -34,7 +34,7 @@ def _cmd_config_init(args) -> None:
 
 def _cmd_train(args) -> None:
     from ftlab.config import Config
-    from ftlab.training.monitor import ConsolePrinter
+    from ftlab.training.run_callback import ConsolePrinter
     from ftlab.training.runner import train
 
     config = Config.load(args.config).override(args.set or [])
@@ -43,7 +43,7 @@ def _cmd_train(args) -> None:
 
 
 def _cmd_resume(args) -> None:
-    from ftlab.training.monitor import ConsolePrinter
+    from ftlab.training.run_callback import ConsolePrinter
     from ftlab.training.runner import resume
 
     result = resume(args.run_dir, [ConsolePrinter()])
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--out", required=True, metavar="DIR")
     quick.add_argument("--smoke", action="store_true", help="tiny settings for CI (under a minute)")
     quick.add_argument("--model", default="ftlab/tiny-chat")
-    quick.add_argument("--method", default="lora", choices=METHOD_NAMES)
+    quick.add_argument("--method", default="lora", choices=METHODS.names())
     quick.add_argument("--max-steps", type=int, default=None)
     quick.set_defaults(run=_cmd_quickstart)
 
@@ -109,11 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE")
     launch.set_defaults(run=_cmd_launch)
 
-    from ftlab.models.commands import add_commands as add_model_commands
+    from ftlab.models.model_commands import add_commands as add_model_commands
 
     add_model_commands(commands)  # model-info, estimate, recommend
 
-    from ftlab.data.commands import add_data_parser
+    from ftlab.data.data_commands import add_data_parser
 
     add_data_parser(commands)
     return parser

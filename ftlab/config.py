@@ -1,132 +1,170 @@
-"""Every setting of a run, as typed dataclasses with their help text.
+"""Every setting of a run, as typed dataclasses with their help text and checks.
 
-The help text lives in each field's metadata (as in PEFT and TRL configs), so
-the CLI's ``config init``, the YAML comments and the widgets' tooltips all read
-it from one place.  Sections: ``model``, ``data``, ``method``, ``train``,
-``eval``; a setting is addressed by its dotted path, e.g. ``train.max_steps``.
+Each field's metadata (as in PEFT and TRL configs) holds its help text, its
+allowed values (a fixed tuple, or a registry's names), its bounds and the
+config-builder tab it belongs to, so the CLI's ``config init``, the YAML
+comments, validation and the widgets all read one place.  Sections:
+``model``, ``data``, ``method``, ``train``, ``eval``; a setting is addressed by
+its dotted path, e.g. ``train.max_steps``.
+
+Which ``method.*`` settings apply, and the method's own checks, come from the
+method registry (:mod:`ftlab.training.methods`); the training stages from the
+stage registry.  Neither imports this module.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from ftlab.data.tasks import TASKS
 from ftlab.errors import ConfigError, FtlabError
+from ftlab.files import atomic_write_text
+from ftlab.training.methods import METHODS
+from ftlab.training.stages import STAGES
 
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
-def setting(default: Any, help: str, choices: tuple | None = None) -> Any:
-    """A dataclass field carrying its help text (and allowed values) in metadata."""
-    metadata = {"help": help, "choices": choices}
+def setting(default: Any, help: str, choices: tuple | Callable[[], tuple] | None = None,
+            minimum: float | None = None, above: float | None = None, tab: str | None = None) -> Any:
+    """A dataclass field carrying its help text, allowed values, bounds and builder tab in metadata.
+
+    ``minimum`` is an inclusive lower bound, ``above`` an exclusive one; ``choices`` may be a
+    function returning a registry's names, read when the config is checked.
+    """
+    metadata = {"help": help, "choices": choices, "minimum": minimum, "above": above, "tab": tab}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
 
+TABS = ("Model", "Data", "Method", "Hyper-parameters", "Runtime", "Evaluation")  # the config builder's tabs
+HYPER = "Hyper-parameters"
+
+
 @dataclass
 class ModelConfig:
     name: str = setting("ftlab/tiny-chat", "Base model: 'ftlab/tiny-chat' (built in, offline), a hub id, "
-                        "or a local folder saved with save_pretrained.")
+                        "or a local folder saved with save_pretrained.", tab="Model")
     dtype: str = setting("auto", "Weight dtype when loading; 'auto' keeps the checkpoint's (fp32 on CPU).",
-                         ("auto", "float32", "bfloat16", "float16"))
-    trust_remote_code: bool = setting(False, "Allow model code from the hub; only for models you trust.")
+                         ("auto", "float32", "bfloat16", "float16"), tab="Model")
+    trust_remote_code: bool = setting(False, "Allow model code from the hub; only for models you trust.", tab="Model")
 
 
 @dataclass
 class DataConfig:
-    task: str | None = setting("cipher", "Built-in synthetic task (used when no train_file is given).")
+    task: str | None = setting("cipher", "Built-in synthetic task (used when no train_file is given).",
+                               lambda: tuple(TASKS), tab="Data")
     train_file: str | None = setting(None, "Training data: a file in any format ftlab reads (JSON/JSONL/CSV/TSV/"
                                      "Excel/Parquet; Q/A, Alpaca, ShareGPT, messages, CoT...) or a data "
-                                     "version folder from `ftlab data prepare`.")
-    validation_file: str | None = setting(None, "Held-out file for eval loss; split from train_file if empty.")
-    test_file: str | None = setting(None, "Held-out file for the final metrics; split from train_file if empty.")
-    n_train: int = setting(2000, "Built-in task: number of training examples.")
-    n_validation: int = setting(200, "Built-in task: validation examples (eval loss during training).")
-    n_test: int = setting(200, "Built-in task: test examples (base vs tuned metrics).")
-    seed: int = setting(0, "Seed for generating and splitting the data.")
-    system_prompt: str | None = setting(None, "System message put before every prompt, if any.")
-    max_length: int = setting(128, "Longest training sequence in tokens; longer ones are truncated.")
-
-
-METHOD_NAMES = ("full", "freeze", "bitfit", "lora", "qlora", "lora_plus", "rslora", "dora", "pissa", "adalora",
-                "ia3", "prompt_tuning", "prefix_tuning", "p_tuning")
-
-LOW_RANK_METHODS = ("lora", "qlora", "lora_plus", "rslora", "dora", "pissa", "adalora")
+                                     "version folder from `ftlab data prepare`.", tab="Data")
+    validation_file: str | None = setting(None, "Held-out file for eval loss; split from train_file if empty.",
+                                          tab="Data")
+    test_file: str | None = setting(None, "Held-out file for the final metrics; split from train_file if empty.",
+                                    tab="Data")
+    n_train: int = setting(2000, "Built-in task: number of training examples.", above=0, tab="Data")
+    n_validation: int = setting(200, "Built-in task: validation examples (eval loss during training).", minimum=0,
+                                tab="Data")
+    n_test: int = setting(200, "Built-in task: test examples (base vs tuned metrics).", minimum=0, tab="Data")
+    seed: int = setting(0, "Seed for generating and splitting the data.", tab="Data")
+    system_prompt: str | None = setting(None, "System message put before every prompt (in training and "
+                                        "evaluation) unless a row has its own.", tab="Data")
+    max_length: int = setting(128, "Longest training sequence in tokens; longer ones are truncated.", above=0,
+                              tab="Data")
 
 
 @dataclass
 class MethodConfig:
-    name: str = setting("lora", "Fine-tuning method: full (all weights), freeze (last N layers), bitfit (biases), "
-                        "lora, qlora (LoRA on a 4/8-bit base), lora_plus, rslora, dora, pissa, adalora, ia3, "
-                        "prompt_tuning, prefix_tuning or p_tuning.", METHOD_NAMES)
+    """Settings of the fine-tuning methods; each method reads only some (``Method.reads``)."""
+
+    name: str = setting("lora", "Fine-tuning method: what trains (see ftlab.training.methods).",
+                        lambda: METHODS.names(), tab="Method")
     lora_r: int = setting(16, "LoRA rank: capacity of each adapter. 8-64 is typical (AdaLoRA: the average "
-                          "rank it prunes down to).")
+                          "rank it prunes down to).", above=0, tab="Method")
     lora_alpha: int = setting(32, "LoRA scaling numerator; the update is scaled by alpha / r (alpha / sqrt(r) "
-                              "for rslora).")
-    lora_dropout: float = setting(0.0, "Dropout on the LoRA input; helps against overfitting small data.")
+                              "for rslora).", above=0, tab="Method")
+    lora_dropout: float = setting(0.0, "Dropout on the LoRA input; helps against overfitting small data.",
+                                  minimum=0, tab="Method")
     target_modules: list[str] = setting(ALL_LINEAR, "Linear layers that get adapters; the model's names "
-                                        "(e.g. q_proj, v_proj) or 'all-linear'.")
-    bits: int = setting(4, "QLoRA: bits of the frozen base weights.", (4, 8))
-    quant_type: str = setting("nf4", "QLoRA 4-bit data type: nf4 (normal float) or fp4.", ("nf4", "fp4"))
-    double_quant: bool = setting(True, "QLoRA: quantize the quantization constants too (saves ~0.4 bit/param).")
+                                        "(e.g. q_proj, v_proj) or 'all-linear'.", tab="Method")
+    bits: int = setting(4, "QLoRA: bits of the frozen base weights.", (4, 8), tab="Method")
+    quant_type: str = setting("nf4", "QLoRA 4-bit data type: nf4 (normal float) or fp4.", ("nf4", "fp4"),
+                              tab="Method")
+    double_quant: bool = setting(True, "QLoRA: quantize the quantization constants too (saves ~0.4 bit/param).",
+                                 tab="Method")
     loraplus_lr_ratio: float = setting(16.0, "LoRA+: learning rate of B divided by that of A (the paper "
-                                       "suggests 16).")
-    adalora_init_r: int = setting(24, "AdaLoRA: starting rank of every adapter, before pruning to lora_r.")
-    freeze_layers: int = setting(2, "freeze: number of last transformer layers that train.")
+                                       "suggests 16).", above=0, tab="Method")
+    adalora_init_r: int = setting(24, "AdaLoRA: starting rank of every adapter, before pruning to lora_r.", above=0,
+                                  tab="Method")
+    freeze_layers: int = setting(2, "freeze: number of last transformer layers that train.", above=0, tab="Method")
     trainable_modules: list[str] = setting([], "freeze: train these modules instead (names or name prefixes, "
-                                           "e.g. lm_head, model.norm).")
-    num_virtual_tokens: int = setting(16, "prompt_tuning / prefix_tuning / p_tuning: number of virtual tokens.")
-    encoder_hidden_size: int = setting(128, "p_tuning: hidden size of the MLP that produces the virtual tokens.")
+                                           "e.g. lm_head, model.norm).", tab="Method")
+    num_virtual_tokens: int = setting(16, "prompt_tuning / prefix_tuning / p_tuning: number of virtual tokens.",
+                                      above=0, tab="Method")
+    encoder_hidden_size: int = setting(128, "p_tuning: hidden size of the MLP that produces the virtual tokens.",
+                                       above=0, tab="Method")
 
 
 @dataclass
 class TrainConfig:
-    output_dir: str = setting("runs", "Folder that holds one sub-folder per run.")
-    run_name: str | None = setting(None, "Name of the run folder; a timestamped name if empty.")
-    learning_rate: float = setting(2e-3, "Peak learning rate. LoRA tolerates ~1e-4..3e-3; full tuning needs less.")
-    max_steps: int = setting(300, "Optimizer steps to train; 0 means train for num_epochs instead.")
-    num_epochs: float = setting(1.0, "Passes over the training data when max_steps is 0.")
-    batch_size: int = setting(16, "Examples per device per step.")
-    grad_accum: int = setting(1, "Steps to accumulate before an update; effective batch = batch_size x grad_accum.")
-    warmup_ratio: float = setting(0.05, "Fraction of steps with a linearly rising learning rate.")
+    stage: str = setting("sft", "Training stage: what kind of training (see ftlab.training.stages).",
+                         lambda: STAGES.names(), tab="Method")
+    output_dir: str = setting("runs", "Folder that holds one sub-folder per run.", tab="Runtime")
+    run_name: str | None = setting(None, "Name of the run folder; a timestamped name if empty.", tab="Runtime")
+    learning_rate: float = setting(2e-3, "Peak learning rate. For 1-10B models LoRA starts around 2e-4 and full "
+                                   "tuning around 2e-5; each method's starting rate is in its registry entry.",
+                                   above=0, tab=HYPER)
+    max_steps: int = setting(300, "Optimizer steps to train; 0 means train for num_epochs instead.", minimum=0,
+                             tab=HYPER)
+    num_epochs: float = setting(1.0, "Passes over the training data when max_steps is 0.", tab=HYPER)
+    batch_size: int = setting(16, "Examples per device per step.", above=0, tab=HYPER)
+    grad_accum: int = setting(1, "Steps to accumulate before an update; effective batch = batch_size x grad_accum.",
+                              above=0, tab=HYPER)
+    warmup_ratio: float = setting(0.05, "Fraction of steps with a linearly rising learning rate.", minimum=0,
+                                  tab=HYPER)
     lr_scheduler: str = setting("cosine", "How the learning rate decays after warm-up.",
-                                ("cosine", "linear", "constant", "constant_with_warmup"))
-    weight_decay: float = setting(0.0, "AdamW weight decay.")
-    max_grad_norm: float = setting(1.0, "Clip gradients to this norm; 0 disables clipping.")
-    seed: int = setting(42, "Seed for weights init, dropout and data order: same seed, same curve.")
-    logging_steps: int = setting(10, "Log loss, learning rate and grad norm every N steps.")
-    eval_steps: int = setting(50, "Compute validation loss every N steps; 0 disables it.")
-    save_steps: int = setting(100, "Save a checkpoint every N steps; 0 saves only the final model.")
-    save_total_limit: int = setting(2, "Keep at most this many checkpoints (the best one is always kept).")
+                                ("cosine", "linear", "constant", "constant_with_warmup"), tab=HYPER)
+    weight_decay: float = setting(0.0, "AdamW weight decay.", minimum=0, tab=HYPER)
+    max_grad_norm: float = setting(1.0, "Clip gradients to this norm; 0 disables clipping.", minimum=0, tab=HYPER)
+    seed: int = setting(42, "Seed for weights init, dropout and data order: same seed, same curve.", tab=HYPER)
+    logging_steps: int = setting(10, "Log loss, learning rate and grad norm every N steps.", above=0, tab="Runtime")
+    eval_steps: int = setting(50, "Compute validation loss every N steps; 0 disables it.", minimum=0, tab="Runtime")
+    save_steps: int = setting(100, "Save a checkpoint every N steps; 0 saves only the final model.", minimum=0,
+                              tab="Runtime")
+    save_total_limit: int = setting(2, "Keep at most this many checkpoints (the best one is always kept).",
+                                    above=0, tab="Runtime")
     early_stopping_patience: int = setting(0, "Stop when best_metric has not improved for this many "
-                                           "evaluations; 0 trains to the end.")
+                                           "evaluations; 0 trains to the end.", minimum=0, tab=HYPER)
     early_stopping_threshold: float = setting(0.0, "Smallest improvement of best_metric that counts as one "
-                                              "for early stopping.")
+                                              "for early stopping.", minimum=0, tab=HYPER)
     best_metric: str = setting("eval_loss", "Validation figure that picks the best checkpoint and drives early "
-                               "stopping.", ("eval_loss", "eval_mean_token_accuracy"))
+                               "stopping.", ("eval_loss", "eval_mean_token_accuracy"), tab=HYPER)
     optimizer: str = setting("adamw_torch", "Optimizer: AdamW; 8-bit AdamW (bitsandbytes) to save optimizer "
                              "memory; paged 8-bit AdamW (GPU) to survive memory spikes; Adafactor; SGD.",
-                             ("adamw_torch", "adamw_bnb_8bit", "paged_adamw_8bit", "adafactor", "sgd"))
+                             ("adamw_torch", "adamw_bnb_8bit", "paged_adamw_8bit", "adafactor", "sgd"), tab=HYPER)
     precision: str = setting("auto", "auto: bf16 on GPUs that support it, else fp16 on GPU, fp32 on CPU.",
-                             ("auto", "fp32", "bf16", "fp16"))
-    gradient_checkpointing: bool = setting(False, "Recompute activations in backward: less memory, ~30% slower.")
+                             ("auto", "fp32", "bf16", "fp16"), tab="Runtime")
+    gradient_checkpointing: bool = setting(False, "Recompute activations in backward: less memory, ~30% slower.",
+                                           tab="Runtime")
     packing: bool = setting(False, "Pack several short examples into each max_length sequence: fewer padding "
-                            "tokens, faster epochs.")
-    completion_only_loss: bool = setting(True, "Compute the loss on the answer only, not on the prompt.")
-    report_to: list[str] = setting([], "Experiment trackers to log to as well (tensorboard, mlflow, wandb).")
+                            "tokens, faster epochs.", tab=HYPER)
+    completion_only_loss: bool = setting(True, "Compute the loss on the answer only, not on the prompt.", tab=HYPER)
+    report_to: list[str] = setting([], "Experiment trackers to log to as well (tensorboard, mlflow, wandb).",
+                                   tab="Runtime")
 
 
 @dataclass
 class EvalConfig:
-    max_new_tokens: int | None = setting(None, "Longest generated answer; the task's default if empty.")
-    batch_size: int = setting(64, "Prompts generated at once during evaluation.")
-    n_examples: int | None = setting(None, "Evaluate on the first N test examples; all if empty.")
+    max_new_tokens: int | None = setting(None, "Longest generated answer; if empty, the task's default, or the "
+                                         "longest reference plus a margin.", above=0, tab="Evaluation")
+    batch_size: int = setting(64, "Prompts generated at once during evaluation.", above=0, tab="Evaluation")
+    n_examples: int | None = setting(None, "Evaluate on the first N examples of the split; all if empty.", above=0,
+                                     tab="Evaluation")
 
 
 SECTIONS = {"model": ModelConfig, "data": DataConfig, "method": MethodConfig,
@@ -198,10 +236,7 @@ class Config:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_yaml())
-        tmp.replace(path)
-        return path
+        return atomic_write_text(path, self.to_yaml())
 
     @classmethod
     def load(cls, path: str | Path) -> "Config":
@@ -227,68 +262,84 @@ class Config:
         return self
 
     def problems(self):
-        """Every problem found, as ConfigErrors naming their field (widgets flag each at its control)."""
-        from ftlab.data.tasks import TASKS
-        from ftlab.training.methods import METHODS
+        """Every problem found, as ConfigErrors naming their field (widgets flag each at its control).
 
-        if self.method.name not in METHODS:
-            close = difflib.get_close_matches(self.method.name, METHODS, n=1)
-            guess = f" (did you mean {close[0]}?)" if close else ""
-            yield ConfigError("method.name", f"unknown method {self.method.name!r}{guess}; "
-                              f"choose one of {', '.join(METHODS)}.")
-        for path in ("train.learning_rate", "train.batch_size", "train.grad_accum", "train.logging_steps",
-                     "method.lora_r", "method.lora_alpha", "data.max_length", "eval.batch_size",
-                     "method.loraplus_lr_ratio", "method.adalora_init_r", "method.freeze_layers",
-                     "method.num_virtual_tokens", "method.encoder_hidden_size"):
-            if self.get(path) <= 0:
-                yield ConfigError(path, f"must be greater than 0, got {self.get(path)}.")
-        for path in ("train.max_steps", "train.eval_steps", "train.save_steps", "train.warmup_ratio",
-                     "train.weight_decay", "train.max_grad_norm", "method.lora_dropout",
-                     "train.early_stopping_patience", "train.early_stopping_threshold"):
-            if self.get(path) < 0:
-                yield ConfigError(path, f"must not be negative, got {self.get(path)}.")
-        if self.method.name == "adalora" and self.method.adalora_init_r < self.method.lora_r:
-            yield ConfigError("method.adalora_init_r", f"AdaLoRA prunes ranks down, so its starting rank "
-                              f"({self.method.adalora_init_r}) must be at least method.lora_r ({self.method.lora_r}).")
-        if self.method.name in LOW_RANK_METHODS and not self.method.target_modules:
-            yield ConfigError("method.target_modules", "is empty; list the linear layers to adapt (e.g. q_proj, "
-                              "v_proj) or use all-linear.")
-        if self.train.early_stopping_patience and not self.train.eval_steps:
+        Bounds and choices come from the fields' metadata; ``method.*`` settings are
+        checked only when the chosen method reads them, and the method adds its own checks.
+        """
+        method = METHODS.get(self.method.name)
+        if method is None:
+            yield ConfigError("method.name", METHODS.unknown(self.method.name))
+        for path in paths():
+            section, name = _split_path(path)
+            if section == "method" and name != "name" and (method is None or name not in method.reads):
+                continue
+            yield from _field_problems(path, self.get(path))
+        if method is not None:
+            for path, message in (method.check(self.method) if method.check else ()):
+                yield ConfigError(path, message)
+            if not method.supports(self.train.stage):
+                yield ConfigError("method.name", f"{method.name} does not support the {self.train.stage!r} stage; "
+                                  f"it supports {', '.join(method.stages)}.")
+        t = self.train
+        if t.early_stopping_patience and not t.eval_steps:
             yield ConfigError("train.early_stopping_patience", "early stopping watches the validation metric; "
                               "set train.eval_steps > 0 as well.")
-        t = self.train
         if t.eval_steps and t.save_steps and t.save_steps % t.eval_steps:
             yield ConfigError("train.save_steps", f"must be a multiple of train.eval_steps ({t.eval_steps}) so "
                               f"that every checkpoint has a validation figure to rank it by; got {t.save_steps}.")
-        if self.train.max_steps == 0 and self.train.num_epochs <= 0:
+        if t.max_steps == 0 and t.num_epochs <= 0:
             yield ConfigError("train.num_epochs", "must be greater than 0 when train.max_steps is 0.")
         for path in ("data.train_file", "data.validation_file", "data.test_file"):
             value = self.get(path)
             if value and not Path(value).exists():
                 yield ConfigError(path, f"file {value} does not exist (looked in {Path.cwd()}).")
-        if not self.data.train_file:
-            if not self.data.task:
-                yield ConfigError("data.task", "set a built-in task or data.train_file.")
-            elif self.data.task not in TASKS:
-                yield ConfigError("data.task", f"unknown task {self.data.task!r}; built-in tasks: "
-                                  f"{', '.join(sorted(TASKS))}.")
-        for section in SECTIONS:
-            for f in fields(getattr(self, section)):
-                choices = f.metadata.get("choices")
-                value = getattr(getattr(self, section), f.name)
-                if choices and value not in choices and f"{section}.{f.name}" != "method.name":  # checked above
-                    yield ConfigError(f"{section}.{f.name}", f"{value!r} is not one of "
-                                      f"{', '.join(map(str, choices))}.")
+        if not self.data.train_file and not self.data.task:
+            yield ConfigError("data.task", "set a built-in task or data.train_file.")
+
+
+def paths() -> list[str]:
+    """Every setting's dotted path, section by section."""
+    return [f"{section}.{f.name}" for section, cls in SECTIONS.items() for f in fields(cls)]
+
+
+def _field_problems(path: str, value: Any):
+    meta = _field(*_split_path(path)).metadata
+    allowed = choices(path)
+    if path == "data.task" and value is None:
+        return
+    if allowed is not None and value not in allowed:
+        if path == "data.task":
+            yield ConfigError(path, f"unknown task {value!r}; built-in tasks: {', '.join(sorted(allowed))}.")
+        elif path == "method.name":
+            return  # named by the registry's own message above
+        else:
+            yield ConfigError(path, f"{value!r} is not one of {', '.join(map(str, allowed))}.")
+    if value is None or isinstance(value, (bool, str, list)):
+        return
+    if meta["above"] is not None and value <= meta["above"]:
+        yield ConfigError(path, f"must be greater than {meta['above']:g}, got {value}.")
+    if meta["minimum"] is not None and value < meta["minimum"]:
+        floor = "must not be negative" if meta["minimum"] == 0 else f"must be at least {meta['minimum']:g}"
+        yield ConfigError(path, f"{floor}, got {value}.")
 
 
 def help_text(path: str) -> str:
-    section, name = _split_path(path)
-    return _field(section, name).metadata["help"]
+    """The field's help; for a field whose values come from a registry, followed by the current names."""
+    meta = _field(*_split_path(path)).metadata
+    if callable(meta["choices"]):
+        return f"{meta['help']} One of: {', '.join(map(str, meta['choices']()))}."
+    return meta["help"]
 
 
 def choices(path: str) -> tuple | None:
-    section, name = _split_path(path)
-    return _field(section, name).metadata.get("choices")
+    """The allowed values of a field (a registry's names are read now), or None if any value of its type goes."""
+    found = _field(*_split_path(path)).metadata["choices"]
+    return tuple(found()) if callable(found) else found
+
+
+def tab(path: str) -> str:
+    return _field(*_split_path(path)).metadata["tab"]
 
 
 def _split_path(path: str) -> tuple[str, str]:

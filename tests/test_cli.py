@@ -23,7 +23,8 @@ def test_help_lists_the_commands():
 def test_config_init_prints_commented_defaults(capsys):
     assert main(["config", "init"]) == 0
     text = capsys.readouterr().out
-    assert "# Fine-tuning method: full (all weights)" in text
+    assert ("# Fine-tuning method: what trains (see ftlab.training.methods). One of: full, freeze, bitfit, "
+            "lora") in text
     assert Config.from_dict(yaml.safe_load(text)) == Config()
 
 
@@ -44,9 +45,9 @@ def test_bad_input_is_one_paragraph_without_traceback(tmp_path):
     config_file.write_text("method:\n  name: lorra\n")
     out = ftlab_cli("train", str(config_file))
     assert out.returncode == 2
-    assert out.stderr.strip() == ("ftlab: error: method.name: unknown method 'lorra' (did you mean lora?); choose one of "
-                                  "full, freeze, bitfit, lora, qlora, lora_plus, rslora, dora, pissa, adalora, ia3, "
-                                  "prompt_tuning, prefix_tuning, p_tuning.")
+    assert out.stderr.strip() == ("ftlab: error: method.name: unknown method 'lorra' (did you mean lora?); choose one "
+                                  "of full, freeze, bitfit, lora, qlora, lora_plus, rslora, dora, pissa, olora, lora_fa, "
+                                  "adalora, ia3, prompt_tuning, prefix_tuning, p_tuning.")
 
     out = ftlab_cli("train", str(tmp_path / "missing.yaml"))
     assert out.returncode == 2 and "missing.yaml does not exist" in out.stderr and "Traceback" not in out.stderr

@@ -3,7 +3,9 @@ from dataclasses import fields
 import pytest
 import yaml
 
-from ftlab.config import METHOD_NAMES, SECTIONS, Config, choices, help_text
+from ftlab.config import SECTIONS, TABS, Config, choices, help_text, paths, tab
+from ftlab.training.methods import METHODS
+from ftlab.training.stages import STAGES
 from ftlab.errors import ConfigError, FtlabError
 
 
@@ -18,7 +20,13 @@ def test_every_field_has_help_text():
     for section, cls in SECTIONS.items():
         for f in fields(cls):
             assert len(help_text(f"{section}.{f.name}")) > 10, f"{section}.{f.name}"
-    assert choices("method.name") == METHOD_NAMES and "p_tuning" in METHOD_NAMES
+    assert choices("method.name") == METHODS.names() and "p_tuning" in METHODS
+    assert choices("train.stage") == STAGES.names() == ("sft",)
+    assert help_text("method.name").endswith("One of: " + ", ".join(METHODS) + ".")  # the registry's names, now
+
+
+def test_every_field_belongs_to_a_builder_tab():
+    assert {tab(p) for p in paths()} == set(TABS)
 
 
 def test_yaml_round_trip_keeps_every_value(tmp_path):
@@ -52,6 +60,9 @@ def test_overrides_coerce_command_line_strings():
     ("data.train_file=missing/train.jsonl", "data.train_file", "file missing/train.jsonl does not exist"),
     ("data.task=sudoku", "data.task", "unknown task 'sudoku'"),
     ("train.precision=fp8", "train.precision", "not one of auto, fp32, bf16, fp16"),
+    ("train.stage=rlhf", "train.stage", "'rlhf' is not one of sft"),
+    ("method.lora_dropout=-0.1", "method.lora_dropout", "must not be negative, got -0.1."),
+    ("eval.n_examples=0", "eval.n_examples", "must be greater than 0, got 0."),
 ])
 def test_validation_names_the_field_and_the_fix(override, field, words):
     with pytest.raises(ConfigError) as err:
@@ -63,7 +74,8 @@ def test_validation_names_the_field_and_the_fix(override, field, words):
 def test_type_errors_and_unknown_names_are_explained():
     with pytest.raises(ConfigError, match=r"train.max_steps: expected int, got 'many'"):
         Config().override(["train.max_steps=many"])
-    with pytest.raises(ConfigError, match=r"train.lr: no such setting; train has output_dir, run_name, learning_rate"):
+    with pytest.raises(ConfigError,
+                       match=r"train.lr: no such setting; train has stage, output_dir, run_name, learning_rate"):
         Config().override(["train.lr=1e-3"])
     with pytest.raises(ConfigError, match=r"optim: unknown section; the sections are model, data, method"):
         Config.from_dict({"optim": {"lr": 1}})

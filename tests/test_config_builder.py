@@ -91,8 +91,9 @@ def test_memory_estimate_readout_follows_batch_and_checkpointing():
     qlora = estimate(builder)
     builder.set("train.gradient_checkpointing", True)
     assert estimate(builder) < qlora < full
-    builder.set("method.name", "prompt_tuning")
-    assert "memory estimate: not available for this method" in builder.summary.value
+    for method in ("prompt_tuning", "ia3", "lora_fa"):  # every method in the registry is priced
+        builder.set("method.name", method)
+        assert 0 < estimate(builder) < full, method
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -153,7 +154,7 @@ def _check_deepspeed_json(ds: dict, tmp_path):
     from transformers.integrations.deepspeed import HfTrainerDeepSpeedConfig, unset_hf_deepspeed_config
     from trl import SFTConfig
 
-    from ftlab.models.loading import load_model
+    from ftlab.models.loader import load_model
 
     model = load_model("ftlab/tiny-chat")  # before the ZeRO-3 config exists, which would make loading sharded
     hf = HfTrainerDeepSpeedConfig(ds)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ftlab.data.formats import load
+from ftlab.data.parsing import load
 from ftlab.data.prepare import prepare
 from ftlab.widgets import DataExplorer
 from ftlab.widgets.data_explorer import filter_records, render_record

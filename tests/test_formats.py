@@ -6,9 +6,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ftlab.data.convert import to_dpo, to_kto, to_sft
-from ftlab.data.formats import detect, load, split_shared_text
-from ftlab.data.records import FORMATS
+from ftlab.data.formats import FORMATS, VIEWS
+from ftlab.data.formats.preference import split_shared_text
+from ftlab.data.parsing import detect, load
+from ftlab.data.rows import to_dataset
 from ftlab.errors import FtlabError
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "data"
@@ -38,10 +39,11 @@ def test_shipped_examples_are_detected_with_the_fields_that_matched(name, fmt, r
     assert parsed.records[0].meta["where"].startswith(name if name != "notes" else "composting.txt")
 
 
-def test_all_nine_formats_have_a_shipped_example():
+def test_every_registered_format_has_a_shipped_example_and_a_view():
     found = {load(p).detection.format for p in EXAMPLES.iterdir()
              if p.name not in ("broken.jsonl", "legacy_cp1252.csv")}
     assert found == set(FORMATS)
+    assert {f.view for f in FORMATS.values()} <= set(VIEWS)
 
 
 def test_every_file_type_and_in_memory_source_gives_the_same_records(tmp_path):
@@ -125,22 +127,30 @@ def test_shared_prefix_of_message_list_pairs_is_split_off():
 
 
 def test_trl_shapes():
-    sft = to_sft(load(EXAMPLES / "cot.jsonl").records)
+    sft = to_dataset(load(EXAMPLES / "cot.jsonl").records, "sft")
     assert sft[0]["prompt"] == [{"role": "user", "content": "A shop sells pens at 3 for $2. How much do 12 pens cost?"}]
     assert sft[0]["completion"][0]["content"] == ("12 pens are 4 groups of 3. Each group costs $2, so 4 × $2 = $8."
                                                   "\n\nAnswer: $8")
-    chat = to_sft(load(EXAMPLES / "messages.jsonl").records)
+    chat = to_dataset(load(EXAMPLES / "messages.jsonl").records, "sft")
     assert [m["role"] for m in chat[2]["prompt"]] == ["user", "assistant", "user"]
     assert chat[2]["completion"] == [{"role": "assistant", "content": "About 6.21 miles."}]
-    dpo = to_dpo(load(EXAMPLES / "preference.jsonl").records)
+    dpo = to_dataset(load(EXAMPLES / "preference.jsonl").records, "preference")
     assert dpo.column_names == ["prompt", "chosen", "rejected"] and dpo[3]["rejected"][0]["content"] == "54"
-    kto = to_kto(load(EXAMPLES / "feedback_kto.csv").records)
+    kto = to_dataset(load(EXAMPLES / "feedback_kto.csv").records, "kto")
     assert kto["label"] == [True, False, True, False, True, False]
-    assert len(to_sft(load(EXAMPLES / "feedback_kto.csv").records)) == 3  # bad answers are not imitated
-    paired = to_kto(load(EXAMPLES / "preference.jsonl").records)
+    assert len(to_dataset(load(EXAMPLES / "feedback_kto.csv").records, "sft")) == 3  # bad answers are not imitated
+    paired = to_dataset(load(EXAMPLES / "preference.jsonl").records, "kto")
     assert len(paired) == 8 and paired[1]["completion"][0]["content"] == "It's a thing in computers."
-    with pytest.raises(FtlabError, match=r"qa.jsonl, line 1: DPO needs preference pairs"):
-        to_dpo(load(EXAMPLES / "qa.jsonl").records)
+    with pytest.raises(FtlabError) as err:
+        to_dataset(load(EXAMPLES / "qa.jsonl").records, "preference")
+    assert str(err.value) == ("qa.jsonl, line 1: a 'qa' row cannot become 'preference' training data (it gives: sft); "
+                              "preference training needs pairs of a chosen and a rejected answer.")
+
+
+def test_a_system_prompt_goes_first_unless_the_row_brings_its_own():
+    rows = to_dataset(load(EXAMPLES / "alpaca.json").records, "sft", system_prompt="Be kind.")
+    assert rows[0]["prompt"][0] == {"role": "system", "content": "Be kind."}
+    assert rows[3]["prompt"][0] == {"role": "system", "content": "Answer with one word."}  # its own
 
 
 def test_rows_that_cannot_be_read_are_listed_with_their_place():
@@ -170,9 +180,9 @@ def test_a_malformed_json_line_is_named():
 def test_a_non_utf8_file_says_so_and_suggests_an_encoding():
     with pytest.raises(FtlabError) as err:
         load(EXAMPLES / "legacy_cp1252.csv")
-    assert str(err.value) == ("legacy_cp1252.csv: not UTF-8 (byte 29); re-save it as UTF-8, e.g. `iconv -f cp1252 "
-                              "-t utf-8 legacy_cp1252.csv > fixed.csv`, or read it with encoding='cp1252' "
-                              "(`--encoding cp1252` on the command line).").replace("legacy_cp1252.csv:", f"{EXAMPLES / 'legacy_cp1252.csv'}:")
+    assert str(err.value) == (f"{EXAMPLES / 'legacy_cp1252.csv'}: not UTF-8 (byte 29); re-save it as UTF-8, e.g. "
+                              "`iconv -f cp1252 -t utf-8 legacy_cp1252.csv > fixed.csv`, or read it with "
+                              "encoding='cp1252' (`--encoding cp1252` on the command line).")
     assert load(EXAMPLES / "legacy_cp1252.csv", encoding="cp1252").records[0].messages[1]["content"] == \
         "A small restaurant – coffee house."
 

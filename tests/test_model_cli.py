@@ -28,23 +28,32 @@ def test_model_info_of_a_name_and_of_the_builtin_folder(capsys):
 
 def test_estimate_prints_breakdown_fit_and_cost(capsys):
     code, out = run(capsys, "estimate", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--method", "full",
-                    "--precision", "mixed", "--batch-size", "2", "--seq-len", "1024", "--grad-ckpt",
-                    "--gpu", "A100-80GB", "--tokens", "5000000", "--gpus", "4", "--zero", "3")
+                    "--dtype", "float32", "--precision", "bf16", "--batch-size", "2", "--max-length", "1024",
+                    "--gradient-checkpointing", "--gpu", "A100-80GB", "--tokens", "5000000", "--gpus", "4",
+                    "--strategy", "zero3")
     assert code == 0
     assert set(out["breakdown"]) == {"weights", "gradients", "optimizer", "activations", "adapter", "overhead"}
     assert out["mode"] == "name only" and any("from the name" in a for a in out["assumptions"])
     assert out["gpu"]["fits"] is True and out["total_gb"] < 80
     assert out["time"]["gpu_hours"] > 0 and out["time"]["cost"] > 0
     code, single = run(capsys, "estimate", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--method", "full",
-                       "--precision", "mixed", "--batch-size", "2", "--seq-len", "1024", "--grad-ckpt",
-                       "--gpu", "A100-40GB")
+                       "--dtype", "float32", "--precision", "bf16", "--batch-size", "2", "--max-length", "1024",
+                       "--gradient-checkpointing", "--gpu", "A100-40GB")
     assert single["gpu"]["fits"] is False and single["time"] is None
 
 
 def test_estimate_from_the_builtin_config_uses_exact_counts(capsys):
     code, out = run(capsys, "estimate", "--model", "ftlab/tiny-chat", "--method", "lora", "--cpu",
-                    "--precision", "fp32", "--seq-len", "128", "--batch-size", "16")
+                    "--precision", "fp32", "--max-length", "128", "--batch-size", "16")
     assert out["mode"] == "config" and out["params"] == 820864 and out["breakdown"]["overhead"] == 0
+
+
+def test_estimate_prices_a_saved_run_config_with_overrides(capsys, tmp_path):
+    path = Config().override(["method.name=dora", "train.batch_size=4"]).save(tmp_path / "run.yaml")
+    code, out = run(capsys, "estimate", "--config", str(path), "--cpu", "--set", "method.lora_r=4")
+    code, same = run(capsys, "estimate", "--cpu", "--method", "dora", "--batch-size", "4", "--lora-r", "4")
+    assert code == 0 and out == same and out["mode"] == "config"
+    assert any(a.startswith("dora: ") for a in out["assumptions"])
 
 
 def test_recommend_prints_reasons_and_saves_a_config(capsys, tmp_path):
@@ -54,7 +63,7 @@ def test_recommend_prints_reasons_and_saves_a_config(capsys, tmp_path):
     assert out["choices"]["method"]["value"] in ("lora", "qlora") and out["reasons"]
     assert out["memory"]["total_gb"] <= 24 and out["time"]["cost"] > 0
     saved = Config.load(tmp_path / "rec.yaml")
-    assert saved.model.name == out["choices"]["model"]["value"] and saved.train.num_epochs == 2
+    assert saved.model.name == out["choices"]["model"]["value"] and saved.train.num_epochs == 7  # 5k examples
 
 
 def test_errors_are_one_paragraph():

@@ -3,7 +3,7 @@
 import pytest
 
 from ftlab.errors import FtlabError
-from ftlab.models.inspect import PRESETS, inspect_architecture
+from ftlab.models.architecture import PRESETS, inspect_architecture
 from ftlab.models.tiny_archs import ARCHITECTURES, tiny_config, tiny_model
 
 
@@ -54,7 +54,7 @@ def test_config_errors_are_explained(tmp_path):
 
 def test_training_accepts_the_qualified_preset_names():
     from ftlab.errors import ConfigError
-    from ftlab.models.loading import check_target_modules
+    from ftlab.models.loader import check_target_modules
 
     model = tiny_model("gpt2")
     check_target_modules(model, inspect_architecture(model.config).lora_presets["attention"])

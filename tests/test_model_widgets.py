@@ -3,15 +3,16 @@
 import pytest
 
 from ftlab.errors import FtlabError
-from ftlab.models.estimate import TrainingSetup, estimate_memory
+from ftlab.config import Config
+from ftlab.models.estimate import estimate_memory
 from ftlab.widgets import ModelPicker, StrategyWizard
 
 
 def test_picker_bars_are_the_estimates_and_follow_the_controls():
-    picker = ModelPicker(model="meta-llama/Llama-3.1-8B-Instruct", gpu="A100-40GB", batch_size=2, seq_len=1024)
+    picker = ModelPicker(model="meta-llama/Llama-3.1-8B-Instruct", gpu="A100-40GB", batch_size=2, max_length=1024)
     bars = {t.name: t for t in picker.figure.data}
-    lora = estimate_memory("meta-llama/Llama-3.1-8B-Instruct", TrainingSetup(method="lora", batch_size=2,
-                                                                            seq_len=1024))
+    lora = estimate_memory("meta-llama/Llama-3.1-8B-Instruct", Config().override([
+        "method.name=lora", "model.dtype=bfloat16", "train.batch_size=2", "data.max_length=1024"]))
     i = list(bars["weights"].x).index("LoRA")
     assert bars["activations"].y[i] == lora.breakdown["activations"]
     assert bars["peak (parts overlap)"].y[i] == lora.total_gb
@@ -19,9 +20,9 @@ def test_picker_bars_are_the_estimates_and_follow_the_controls():
     assert "full (mixed)" not in picker.fitting() and "QLoRA 4-bit" in picker.fitting()
 
     before = bars["activations"].y[i]
-    picker.grad_ckpt.value = True
+    picker.gradient_checkpointing.value = True
     assert bars["activations"].y[i] < before / 2
-    picker.seq_len.value = 4096
+    picker.max_length.value = 4096
     picker.batch_size.value = 8
     assert picker.estimates["LoRA"].breakdown["activations"] > before
     picker.gpu.value = "H200"
@@ -43,7 +44,7 @@ def test_wizard_recommends_and_hands_the_config_on():
     assert wizard.use_button.disabled
     wizard.recommend_button.click()
     rec = wizard.recommendation
-    assert rec.memory.total_gb <= 24 and rec.config.train.num_epochs == 3
+    assert rec.memory.total_gb <= 24 and rec.config.train.num_epochs == 11  # 500 examples: many passes
     assert rec.choices["method"].reason in wizard.output.value
     assert f"Estimated peak memory {rec.memory.total_gb:.1f} GB of 24 GB" in wizard.output.value
     wizard.use_button.click()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ftlab.data.formats import load
+from ftlab.data.parsing import load
 from ftlab.data.pii import iban_ok, luhn_ok, mask_pii
 from ftlab.data.quality import (Balance, ContentScreen, DropEmpty, ExactDedup, GenerateQA, LengthFilter, MaskPII,
                                 NearDedup, Normalize, Perplexity, Pipeline, PreferenceCheck, StepReport, build_steps)
@@ -76,7 +76,7 @@ def test_pii_step_rejects_unknown_kinds():
 
 
 def test_length_filter_in_characters_and_in_model_tokens():
-    from ftlab.models.loading import load_tokenizer
+    from ftlab.models.loader import load_tokenizer
 
     rows = [qa("hi", "ok", "row 1"), qa("What is the capital of France?", "Paris.", "row 2"),
             qa("Tell me everything. " * 20, "No.", "row 3")]
@@ -229,7 +229,7 @@ def test_normalize_collapses_spaces_and_invisible_characters():
 
 
 def test_generated_qa_with_a_model_makes_one_pair_per_chunk():
-    from ftlab.data.generate import chunk_text
+    from ftlab.data.synthesize import chunk_text
 
     docs = load(EXAMPLES / "notes").records
     kept, report = run(GenerateQA(chunk_chars=300, model="ftlab/tiny-chat", max_new_tokens=8), docs)

@@ -17,8 +17,8 @@ def test_every_choice_has_a_reason_and_the_config_validates():
     assert all(c.reason for c in rec.choices.values())
     config = rec.config
     assert config.model.name == rec.choices["model"].value and config.method.name == rec.choices["method"].value
-    assert config.train.batch_size == rec.setup.batch_size and config.train.gradient_checkpointing == rec.setup.grad_ckpt
     assert config.method.lora_alpha == 2 * config.method.lora_r
+    assert rec.choices["gradient_checkpointing"].value == config.train.gradient_checkpointing
     assert rec.time is not None and rec.time.cost > 0
 
 
@@ -35,14 +35,13 @@ def test_never_recommends_what_the_estimator_says_will_not_fit(memory, gpus, qua
     except FtlabError as exc:
         assert "Nothing fits" in str(exc)
         return
-    again = estimate_memory(rec.config.model.name, rec.setup)
+    again = estimate_memory(rec.config.model.name, rec.config, rec.hardware)  # the config as it will train
     assert again.total_gb == rec.memory.total_gb <= memory
-    assert rec.config.train.batch_size == rec.setup.batch_size
 
 
 def test_small_gpu_gets_qlora_and_big_budget_gets_full_tuning():
     small = recommend(TaskProfile(), Resources(gpu_memory_gb=12), model="meta-llama/Llama-3.1-8B-Instruct")
-    assert small.choices["method"].value == "qlora" and small.setup.grad_ckpt
+    assert small.choices["method"].value == "qlora" and small.config.train.gradient_checkpointing
     big = recommend(TaskProfile(quality="high", data_size=200_000),
                     Resources(gpu_memory_gb=80, gpus=8, budget="high", expertise="expert"))
     assert big.choices["method"].value == "full" and "sharding" in big.choices
@@ -58,6 +57,24 @@ def test_presets_change_the_plan():
     assert quick.memory.params < production.memory.params
     assert quick.config.train.num_epochs == 1
     assert constrained.choices["method"].value == "qlora"
+
+
+def test_defaults_follow_published_practice():
+    """Rank 8-16, LoRA at 2e-4 and full tuning at 2e-5 (halved from 30B), epochs falling as data grows."""
+    from ftlab.models.strategy import practice_epochs
+
+    assert [practice_epochs(n) for n in (300, 1_000, 10_000, 100_000, 5_000_000)] == [12.0, 10.0, 6.0, 2.0, 1.0]
+    small = recommend(TaskProfile(data_size=800), Resources(gpu_memory_gb=24), model="Qwen/Qwen2.5-7B-Instruct")
+    assert small.config.method.lora_r == 8 and small.config.train.num_epochs == 10
+    assert small.config.train.learning_rate == 2e-4 and small.config.method.lora_dropout == 0.1
+    assert small.config.train.warmup_ratio == 0.03
+    large = recommend(TaskProfile(data_size=100_000), Resources(gpu_memory_gb=80, gpus=8),
+                      model="Qwen/Qwen2.5-72B-Instruct")
+    assert large.config.method.lora_r == 16 and large.config.train.num_epochs == 2
+    assert large.config.train.learning_rate == 1e-4 and large.config.method.lora_dropout == 0.05
+    full = recommend(TaskProfile(quality="high", data_size=200_000),
+                     Resources(gpu_memory_gb=80, gpus=8, budget="high", expertise="expert"))
+    assert full.config.method.name == "full" and full.config.train.learning_rate == 2e-5
 
 
 def test_multi_stage_plans():

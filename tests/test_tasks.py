@@ -9,7 +9,7 @@ from ftlab.errors import FtlabError
 def test_splits_have_the_asked_sizes_and_share_no_prompt():
     splits = build_splits("cipher", seed=3, n_train=300, n_validation=40, n_test=50)
     assert {k: len(v) for k, v in splits.items()} == {"train": 300, "validation": 40, "test": 50}
-    train, val, test = (set(splits[s]["prompt"]) for s in ("train", "validation", "test"))
+    train, val, test = ({r.messages[0]["content"] for r in splits[s]} for s in ("train", "validation", "test"))
     assert not (train & val or train & test or val & test)
 
 
@@ -17,15 +17,15 @@ def test_same_seed_same_data_other_seed_other_data():
     a = build_splits("date_format", seed=1, n_train=20, n_validation=5, n_test=5)
     b = build_splits("date_format", seed=1, n_train=20, n_validation=5, n_test=5)
     c = build_splits("date_format", seed=2, n_train=20, n_validation=5, n_test=5)
-    assert a["train"]["prompt"] == b["train"]["prompt"]
-    assert a["train"]["prompt"] != c["train"]["prompt"]
+    assert a["train"] == b["train"]
+    assert a["train"] != c["train"]
 
 
 def test_cipher_answers_are_the_shifted_word():
     assert shift_letters("xyzabc", 3) == "abcdef"
-    row = build_splits("cipher", 0, 5, 1, 1)["train"][0]
-    word = row["prompt"].rsplit(": ", 1)[1]
-    assert row["completion"] == shift_letters(word, 3)
+    question, answer = build_splits("cipher", 0, 5, 1, 1)["train"][0].messages
+    assert question["role"] == "user" and answer["role"] == "assistant"
+    assert answer["content"] == shift_letters(question["content"].rsplit(": ", 1)[1], 3)
 
 
 def test_date_format_spells_the_month():

@@ -2,8 +2,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
 
 from ftlab.data.tasks import build_splits
-from ftlab.eval.generate import evaluate
-from ftlab.models.loading import linear_module_names, load_model, load_tokenizer
+from ftlab.eval.evaluation import evaluate
+from ftlab.models.loader import linear_module_names, load_model, load_tokenizer
 from ftlab.models.tiny import BUILTIN_PATH, pretrain
 
 
@@ -35,7 +35,7 @@ def test_base_model_has_its_pretraining_skills_but_not_the_cipher():
 
 def test_pretraining_script_is_reproducible_and_learns(tmp_path):
     first = pretrain(tmp_path / "a", steps=30, batch_size=16, log_every=0)
-    second = pretrain(tmp_path / "b", steps=30, batch_size=16, log_every=0)
+    pretrain(tmp_path / "b", steps=30, batch_size=16, log_every=0)
     assert first["final_loss"] < first["first_loss"] * 0.6
     a = AutoModelForCausalLM.from_pretrained(tmp_path / "a").state_dict()
     b = AutoModelForCausalLM.from_pretrained(tmp_path / "b").state_dict()

@@ -5,7 +5,7 @@ import torch
 
 import ftlab
 from ftlab.errors import ConfigError
-from ftlab.training.runner import count_parameters
+from ftlab.training.preparation import count_parameters, load_base
 
 
 def _losses(run, key="loss"):
@@ -83,10 +83,9 @@ def test_fp16_on_a_cpu_is_refused_with_advice(small_config):
 
 
 def test_count_parameters_counts_4bit_weights_as_what_they_stand_for():
-    from ftlab.models.loading import load_model
-    from ftlab.training.methods import METHODS
-    from ftlab.config import MethodConfig
+    from ftlab.config import Config
 
-    full = load_model("ftlab/tiny-chat")
-    quantized = load_model("ftlab/tiny-chat", quantization=METHODS["qlora"].quantization(MethodConfig()))
+    full = load_base(Config().override(["method.name=full"]))
+    quantized = load_base(Config().override(["method.name=qlora"]))
+    assert type(quantized.model.layers[0].mlp.up_proj).__name__ == "Linear4bit"
     assert count_parameters(quantized)[1] == count_parameters(full)[1]

@@ -83,7 +83,8 @@ def test_training_on_a_prepared_version_records_its_id(tmp_path, small_config):
     import ftlab
     from ftlab.data.tasks import build_splits
 
-    rows = build_splits("cipher", 0, 120, 1, 1)["train"].to_list()
+    rows = [{"prompt": r.messages[0]["content"], "completion": r.messages[1]["content"]}
+            for r in build_splits("cipher", 0, 120, 1, 1)["train"]]
     data = tmp_path / "cipher.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     version = prepare([data], tmp_path / "store", ["normalize", "dedup"], validation=0.1, test=0.1).version

@@ -5,7 +5,10 @@ dropdown for fields with choices, a checkbox for booleans, a number box, a
 comma-separated text for lists) with the field's help text as tooltip and a
 help line; a change is written into the config at once, and the whole config is
 re-checked, so a wrong value is flagged at the control that holds it.
-Controls that the chosen method ignores are hidden.
+Controls that the chosen method ignores are hidden.  Tabs, tooltips and
+which control shows for which method all come from the config's field
+metadata and the method registry, so a new setting or method needs no change
+here.
 """
 
 from __future__ import annotations
@@ -17,35 +20,22 @@ from pathlib import Path
 
 import ipywidgets as W
 
-from ftlab.config import LOW_RANK_METHODS, SECTIONS, Config, help_text
+from ftlab.config import SECTIONS, TABS, Config, help_text, paths, tab
 from ftlab.errors import ConfigError, FtlabError
 from ftlab.training.launch import STRATEGIES, train_command, write_launch_files
+from ftlab.training.methods import METHODS
 
-TABS = {
-    "Model": ["model.name", "model.dtype", "model.trust_remote_code"],
-    "Method": [f"method.{f.name}" for f in dataclasses.fields(SECTIONS["method"])],
-    "Data": [f"data.{f.name}" for f in dataclasses.fields(SECTIONS["data"])],
-    "Hyper-parameters": [f"train.{n}" for n in (
-        "learning_rate", "max_steps", "num_epochs", "batch_size", "grad_accum", "warmup_ratio", "lr_scheduler",
-        "weight_decay", "max_grad_norm", "optimizer", "seed", "early_stopping_patience", "early_stopping_threshold",
-        "best_metric",
-        "packing", "completion_only_loss")],
-    "Runtime": [f"train.{n}" for n in (
-        "output_dir", "run_name", "precision", "gradient_checkpointing", "logging_steps", "eval_steps",
-        "save_steps", "save_total_limit", "report_to")] + [f"eval.{f.name}" for f in dataclasses.fields(SECTIONS["eval"])],
-}
 
-_LOW_RANK = set(LOW_RANK_METHODS)
-# Method settings that only some methods read; the others are hidden while they are not chosen.
-USED_BY = {
-    "method.lora_r": _LOW_RANK, "method.lora_alpha": _LOW_RANK, "method.lora_dropout": _LOW_RANK,
-    "method.target_modules": _LOW_RANK, "method.bits": {"qlora"}, "method.quant_type": {"qlora"},
-    "method.double_quant": {"qlora"}, "method.loraplus_lr_ratio": {"lora_plus"},
-    "method.adalora_init_r": {"adalora"}, "method.freeze_layers": {"freeze"},
-    "method.trainable_modules": {"freeze"},
-    "method.num_virtual_tokens": {"prompt_tuning", "prefix_tuning", "p_tuning"},
-    "method.encoder_hidden_size": {"p_tuning"},
-}
+def tab_paths() -> dict[str, list[str]]:
+    """The builder's tabs and their settings, in order, from the fields' ``tab`` metadata."""
+    return {name: [p for p in paths() if tab(p) == name] for name in TABS}
+
+
+def used_by() -> dict[str, set[str]]:
+    """method.* settings and the methods that read them (the others hide the control), from the registry."""
+    return {f"method.{f.name}": {m.name for m in METHODS.values() if f.name in m.reads}
+            for f in dataclasses.fields(SECTIONS["method"]) if f.name != "name"}
+
 
 _STYLE = W.HTML("<style>.ftlab-invalid input, .ftlab-invalid select {border: 2px solid #d62728 !important}"
                 ".ftlab-help {color: #666; font-size: 0.85em; line-height: 1.2}</style>")
@@ -65,7 +55,8 @@ def _control(path: str, value, choices) -> W.Widget:
     common = {"description": name, "tooltip": help_text(path), "style": {"description_width": "170px"},
               "layout": W.Layout(width="420px")}
     if choices:
-        return W.Dropdown(options=list(choices), value=value, **common)
+        options = ([("(none)", None)] if optional else []) + [(str(c), c) for c in choices]
+        return W.Dropdown(options=options, value=value, **common)
     if kind is bool:
         return W.Checkbox(value=value, indent=True, **common)
     if kind is int and not optional:
@@ -89,11 +80,13 @@ class ConfigBuilder:
         self._syncing = False
         self._counts: dict[str, tuple[int, int]] = {}  # building a model on the meta device takes ~0.1 s
         self._estimates: dict[str, object] = {}
-        for paths in TABS.values():
-            for path in paths:
+        tabs = tab_paths()
+        self.used_by = used_by()
+        for group in tabs.values():
+            for path in group:
                 self._add_control(path)
-        self.tabs = W.Tab(children=[W.VBox([self.rows[p] for p in paths]) for paths in TABS.values()],
-                          titles=list(TABS))
+        self.tabs = W.Tab(children=[W.VBox([self.rows[p] for p in group]) for group in tabs.values()],
+                          titles=list(tabs))
         self.summary = W.HTML()
         self.path_box = W.Text(value="config.yaml", description="file", layout=W.Layout(width="320px"))
         self.save_button = W.Button(description="Save YAML", icon="save")
@@ -148,7 +141,7 @@ class ConfigBuilder:
             problems.setdefault(problem.field, problem.message)
         self._flag(problems)
         method = self.config.method.name
-        for path, methods in USED_BY.items():
+        for path, methods in self.used_by.items():
             self.rows[path].layout.display = None if method in methods else "none"
         self.summary.value = self._summary(problems)
 
@@ -163,12 +156,13 @@ class ConfigBuilder:
                 control.remove_class("ftlab-invalid")
 
     def _summary(self, problems: dict[str, str]) -> str:
-        from ftlab.training.methods import METHODS, trainable_parameters
+        from ftlab.training.preparation import trainable_parameters
 
         method = METHODS.get(self.config.method.name)
         parts = [f"<b>{self.config.method.name}</b>: {method.summary if method else ''}"]
         if method:
-            parts.append(f"usual learning rate for 1-10B models: {method.suggested_lr:g}")
+            parts.append(f"starting learning rate: {method.lr:g} for 1-10B models, {method.builtin_lr:g} for the "
+                         "built-in model")
         key = repr((self.config.model, self.config.method))
         try:
             if key not in self._counts:

@@ -1,6 +1,6 @@
 """The live training dashboard: curves, a progress bar with ETA, and the run's figures.
 
-It is a listener of :class:`ftlab.training.monitor.RunMonitor`: pass it to
+It is a listener of :class:`ftlab.training.run_callback.RunMonitor`: pass it to
 ``ftlab.train(config, listeners=[dashboard])``.  Redraws are throttled (one per
 ``refresh_s`` at most), so a training loop pays for a few list appends per
 logged step and nothing more, whether or not a browser is watching.

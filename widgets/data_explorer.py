@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as W
 import plotly.graph_objects as go
 
+from ftlab.data.formats import FORMATS
 from ftlab.data.records import Record
 
 _ROLE_STYLE = {
@@ -37,35 +38,50 @@ def _bubbles(turns: list[dict]) -> str:
                    f"{_esc(t['content'])}</div>" for t in turns)
 
 
+def _pair(record: Record) -> str:
+    return (_bubbles(record.messages) + "<div style='display:flex;gap:8px'>"
+            + f"<div style='flex:1;border-top:3px solid #16a34a'><b>chosen</b>{_bubbles(record.chosen)}</div>"
+            + f"<div style='flex:1;border-top:3px solid #dc2626'><b>rejected</b>{_bubbles(record.rejected)}</div>"
+            + "</div>")
+
+
+def _feedback(record: Record) -> str:
+    verdict = "👍 good" if record.label else "👎 bad"
+    return _bubbles(record.messages + [{"role": "assistant", "content": record.completion}]) + f"<b>{verdict}</b>"
+
+
+def _labelled(record: Record) -> str:
+    return (f"<div style='{_BUBBLE}'>{_esc(record.text)}</div>"
+            f"<span style='background:#e0e7ff;padding:2px 8px;border-radius:8px'>{_esc(record.label)}</span>")
+
+
+def _document(record: Record) -> str:
+    return f"<div style='{_BUBBLE}max-height:12em;overflow:auto'>{_esc(record.text)}</div>"
+
+
+def _qa(record: Record) -> str:
+    """A single exchange as a Q/A card (with its rationale); a longer dialogue as chat bubbles."""
+    if len(record.messages) > 3 or len(record.messages) < 2:
+        return _bubbles(record.messages)
+    system = [m for m in record.messages if m["role"] == "system"]
+    question, answer = record.messages[-2]["content"], record.messages[-1]["content"]
+    rationale = (f"<div style='color:#555;border-left:3px solid #a78bfa;padding-left:6px;white-space:pre-wrap'>"
+                 f"<b>rationale</b> {_esc(record.rationale)}</div>") if record.rationale else ""
+    return (_bubbles(system) + f"<div><b>Q</b> <span style='white-space:pre-wrap'>{_esc(question)}</span></div>"
+            + rationale + f"<div><b>A</b> <span style='white-space:pre-wrap'>{_esc(answer)}</span></div>")
+
+
+# One renderer per view a format can declare (ftlab.data.formats.VIEWS).
+RENDERERS = {"chat": lambda r: _bubbles(r.messages), "qa": _qa, "pair": _pair, "feedback": _feedback,
+             "labelled": _labelled, "document": _document}
+
+
 def render_record(record: Record) -> str:
-    """One row as HTML: the card a person reads."""
+    """One row as HTML: the card a person reads, drawn the way its format's ``view`` says."""
     head = (f"<div style='color:#888;font-size:11px'>{_esc(record.format)} · {_esc(record.where)}"
             + (f" · <span style='color:#b45309'>{_esc(record.meta['flag'])}</span>" if record.meta.get("flag") else "")
             + "</div>")
-    if record.format == "preference":
-        body = (_bubbles(record.messages)
-                + "<div style='display:flex;gap:8px'>"
-                + f"<div style='flex:1;border-top:3px solid #16a34a'><b>chosen</b>{_bubbles(record.chosen)}</div>"
-                + f"<div style='flex:1;border-top:3px solid #dc2626'><b>rejected</b>{_bubbles(record.rejected)}</div>"
-                + "</div>")
-    elif record.format == "kto":
-        verdict = "👍 good" if record.label else "👎 bad"
-        body = _bubbles(record.messages + [{"role": "assistant", "content": record.completion}]) + f"<b>{verdict}</b>"
-    elif record.format == "classification":
-        body = (f"<div style='{_BUBBLE}'>{_esc(record.text)}</div>"
-                f"<span style='background:#e0e7ff;padding:2px 8px;border-radius:8px'>{_esc(record.label)}</span>")
-    elif record.format == "text":
-        body = f"<div style='{_BUBBLE}max-height:12em;overflow:auto'>{_esc(record.text)}</div>"
-    elif record.format in ("qa", "alpaca", "cot") and len(record.messages) <= 3:
-        system = [m for m in record.messages if m["role"] == "system"]
-        question, answer = record.messages[-2]["content"], record.messages[-1]["content"]
-        rationale = (f"<div style='color:#555;border-left:3px solid #a78bfa;padding-left:6px;white-space:pre-wrap'>"
-                     f"<b>rationale</b> {_esc(record.rationale)}</div>") if record.rationale else ""
-        body = (_bubbles(system) + f"<div><b>Q</b> <span style='white-space:pre-wrap'>{_esc(question)}</span></div>"
-                + rationale + f"<div><b>A</b> <span style='white-space:pre-wrap'>{_esc(answer)}</span></div>")
-    else:
-        body = _bubbles(record.messages)
-    return f"<div style='{_CARD}'>{head}{body}</div>"
+    return f"<div style='{_CARD}'>{head}{RENDERERS[FORMATS[record.format].view](record)}</div>"
 
 
 def filter_records(records: list[Record], query: str = "", label: Any = None, fmt: str | None = None) -> list[Record]:
@@ -190,7 +206,8 @@ class DataExplorer:
     # --- plots ------------------------------------------------------------------
     def figures(self) -> dict[str, go.Figure]:
         figures = {"lengths": length_figure(self.splits, self.tokenizer)}
-        if any(r.label is not None and r.format == "classification" for rows in self.splits.values() for r in rows):
+        if any(r.label is not None and FORMATS[r.format].view == "labelled" for rows in self.splits.values()
+               for r in rows):
             figures["labels"] = label_figure(self.splits)
         if self.reports:
             figures["drops"] = drops_figure(self.reports)

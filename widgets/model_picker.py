@@ -12,16 +12,18 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from ftlab.errors import FtlabError
-from ftlab.models.estimate import GPUS, MemoryEstimate, TrainingSetup, estimate_memory
+from ftlab.config import Config
+from ftlab.models.estimate import GPUS, MemoryEstimate, estimate_memory
 
-# Bar label -> the setup fields that make that method.
-METHOD_SETUPS = {
-    "full (mixed)": dict(method="full", precision="mixed"),
-    "full (bf16)": dict(method="full", precision="bf16"),
-    "freeze": dict(method="freeze"),
-    "LoRA": dict(method="lora"),
-    "QLoRA 8-bit": dict(method="qlora", bits=8),
-    "QLoRA 4-bit": dict(method="qlora", bits=4),
+# Bar label -> the config settings that make that way of training (16-bit weights: pure bf16; fp32 weights
+# under bf16 precision: mixed precision with fp32 masters).
+METHOD_SETTINGS = {
+    "full (mixed)": {"method.name": "full", "model.dtype": "float32", "train.precision": "bf16"},
+    "full (bf16)": {"method.name": "full", "model.dtype": "bfloat16", "train.precision": "bf16"},
+    "freeze": {"method.name": "freeze", "model.dtype": "bfloat16"},
+    "LoRA": {"method.name": "lora", "model.dtype": "bfloat16"},
+    "QLoRA 8-bit": {"method.name": "qlora", "method.bits": 8, "model.dtype": "bfloat16"},
+    "QLoRA 4-bit": {"method.name": "qlora", "method.bits": 4, "model.dtype": "bfloat16"},
 }
 PARTS = ["weights", "gradients", "optimizer", "activations", "adapter", "overhead"]
 COLORS = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#bab0ac"]
@@ -45,27 +47,35 @@ def fit_figure(estimates: dict[str, MemoryEstimate], gpu_memory_gb: float, title
 
 class ModelPicker:
     def __init__(self, model: str = "meta-llama/Llama-3.1-8B-Instruct", gpu: str = "A100-40GB",
-                 batch_size: int = 1, seq_len: int = 1024, grad_ckpt: bool = False, lora_r: int = 16):
+                 batch_size: int = 1, max_length: int = 1024, gradient_checkpointing: bool = False, lora_r: int = 16):
         self.model = W.Text(value=model, description="model", continuous_update=False,
                             layout=W.Layout(width="420px"))
         self.gpu = W.Dropdown(options=list(GPUS), value=gpu, description="GPU")
         self.batch_size = W.IntSlider(value=batch_size, min=1, max=64, description="batch size",
                                       continuous_update=False)
-        self.seq_len = W.Dropdown(options=[256, 512, 1024, 2048, 4096, 8192], value=seq_len, description="seq len")
-        self.grad_ckpt = W.Checkbox(value=grad_ckpt, description="gradient checkpointing")
+        self.max_length = W.Dropdown(options=[256, 512, 1024, 2048, 4096, 8192], value=max_length,
+                                     description="max length")
+        self.gradient_checkpointing = W.Checkbox(value=gradient_checkpointing, description="gradient checkpointing")
         self.lora_r = W.Dropdown(options=[4, 8, 16, 32, 64, 128], value=lora_r, description="LoRA r")
         self.status = W.HTML()
         self.estimates: dict[str, MemoryEstimate] = {}
         self.figure = fit_figure({}, GPUS[gpu].memory_gb, widget=True)
-        for control in (self.model, self.gpu, self.batch_size, self.seq_len, self.grad_ckpt, self.lora_r):
+        for control in (self.model, self.gpu, self.batch_size, self.max_length, self.gradient_checkpointing,
+                        self.lora_r):
             control.observe(lambda _change: self.refresh(), names="value")
-        self.widget = W.VBox([W.HBox([self.model, self.gpu]), W.HBox([self.batch_size, self.seq_len]),
-                              W.HBox([self.grad_ckpt, self.lora_r]), self.status, self.figure])
+        self.widget = W.VBox([W.HBox([self.model, self.gpu]), W.HBox([self.batch_size, self.max_length]),
+                              W.HBox([self.gradient_checkpointing, self.lora_r]), self.status, self.figure])
         self.refresh()
 
-    def setup(self, **method) -> TrainingSetup:
-        return TrainingSetup(batch_size=self.batch_size.value, seq_len=self.seq_len.value,
-                             grad_ckpt=self.grad_ckpt.value, lora_r=self.lora_r.value, **method)
+    def config(self, settings: dict) -> Config:
+        """The run config a bar prices: the controls' values plus the bar's own settings."""
+        config = Config()
+        for path, value in {"model.name": self.model.value, "train.batch_size": self.batch_size.value,
+                            "data.max_length": self.max_length.value,
+                            "train.gradient_checkpointing": self.gradient_checkpointing.value,
+                            "method.lora_r": self.lora_r.value, **settings}.items():
+            config.set(path, value)
+        return config
 
     def fitting(self) -> list[str]:
         memory = GPUS[self.gpu.value].memory_gb
@@ -73,8 +83,8 @@ class ModelPicker:
 
     def refresh(self) -> None:
         try:
-            self.estimates = {label: estimate_memory(self.model.value, self.setup(**fields))
-                              for label, fields in METHOD_SETUPS.items()}
+            self.estimates = {label: estimate_memory(self.model.value, self.config(settings))
+                              for label, settings in METHOD_SETTINGS.items()}
         except FtlabError as exc:
             self.estimates = {}
             self.status.value = f"<span style='color:crimson'>{exc}</span>"

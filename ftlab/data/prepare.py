@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ftlab.data.formats import load
+from ftlab.data.parsing import load
 from ftlab.data.quality import (DEFAULT_STEPS, DropEmpty, ExactDedup, MaskPII, Normalize, Pipeline,
                                 PipelineResult, PreferenceCheck, StepReport, build_steps)
 from ftlab.data.records import Record
 from ftlab.data.splits import remove_leakage, split_records
-from ftlab.data.versions import DataVersion, file_sha256, save_version
+from ftlab.data.versions import DataVersion, save_version
+from ftlab.files import content_hash, file_sha256
 
 
 def inspect(source: Any, fmt: str | None = None, columns: dict[str, str] | None = None,
@@ -76,7 +77,7 @@ def prepare(sources: list[Any], out: str | Path, steps: list[str] | tuple[str, .
                           "files": [{"name": f.name, "sha256": file_sha256(f)} for f in parsed.rows.files],
                           "rows": len(parsed.rows.rows), "format": parsed.detection.format,
                           "reason": parsed.detection.reason, "columns": parsed.detection.columns,
-                          **({} if parsed.rows.files else {"sha256": _rows_hash(parsed.rows.rows)})})
+                          **({} if parsed.rows.files else {"sha256": content_hash(parsed.rows.rows, length=64)})})
     parse.rows_out = len(records)
     pipeline = Pipeline(build_steps(steps, params), seed)
     result = pipeline.run(records)
@@ -95,9 +96,3 @@ def prepare(sources: list[Any], out: str | Path, steps: list[str] | tuple[str, .
                              "flagged": r.flagged, "counts": r.counts} for r in reports])
     return Prepared(version, result, leakage)
 
-
-def _rows_hash(rows: list[dict]) -> str:
-    import hashlib
-    import json
-
-    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

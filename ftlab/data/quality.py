@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ftlab.data.formats import FORMATS
 from ftlab.data.records import Record
 from ftlab.errors import FtlabError
 
@@ -229,8 +230,7 @@ class ExactDedup(Step):
 
     def key(self, record: Record) -> str:
         if self.by == "prompt":
-            prompt = record.messages[:-1] if record.format in ("qa", "alpaca", "sharegpt", "messages", "cot") \
-                else record.messages
+            prompt = record.messages[:-1] if FORMATS[record.format].chat else record.messages
             return repr([m["content"] for m in prompt] + [record.text or ""])
         return record.key()
 
@@ -449,7 +449,7 @@ class GenerateQA(Step):
     max_new_tokens: int = 96
 
     def apply(self, records, rng, report):
-        from ftlab.data.generate import qa_from_document
+        from ftlab.data.synthesize import qa_from_document
 
         out = []
         for record in records:

@@ -3,18 +3,16 @@
 Whatever a file looked like (Q/A columns, Alpaca, ShareGPT, OpenAI messages,
 preference pairs...), it becomes a ``Record``: dialogue turns as
 ``{"role", "content"}`` messages plus the fields only some formats have.
-Quality steps and converters then deal with one shape instead of nine.
+Quality steps and converters then deal with one shape, whatever the format
+(:mod:`ftlab.data.formats` holds the formats).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable
 
-FORMATS = ("qa", "alpaca", "sharegpt", "messages", "cot", "preference", "kto", "classification", "text")
-CHAT_FORMATS = ("qa", "alpaca", "sharegpt", "messages", "cot")
+from ftlab.files import canonical_json, content_hash
 
 
 @dataclass
@@ -54,10 +52,10 @@ class Record:
 
     def key(self) -> str:
         """The content as canonical JSON: equal content, equal key."""
-        return json.dumps(self.to_dict(with_meta=False), sort_keys=True, ensure_ascii=False)
+        return canonical_json(self.to_dict(with_meta=False))
 
     def digest(self) -> str:
-        return hashlib.sha256(self.key().encode()).hexdigest()[:16]
+        return content_hash(self.key())
 
     def strings(self) -> list[str]:
         """Every piece of text in the record, in a fixed order."""

@@ -11,7 +11,7 @@ def perplexities(texts: list[str], model: Any = "ftlab/tiny-chat", batch_size: i
     """Per-text perplexity (exp of the mean token loss); ``model`` is a name or a loaded model."""
     import torch
 
-    from ftlab.models.loading import load_model, load_tokenizer
+    from ftlab.models.loader import load_model, load_tokenizer
 
     if isinstance(model, str):
         tokenizer = tokenizer or load_tokenizer(model)

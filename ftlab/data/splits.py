@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from ftlab.data.records import Record
 from ftlab.errors import FtlabError
+from ftlab.files import content_hash
 
 SPLITS = ("train", "validation", "test")
 
@@ -30,7 +29,7 @@ def split_records(records: list[Record], validation: float = 0.1, test: float = 
     groups: dict = {}
     for i, record in enumerate(records):
         groups.setdefault(record.label if stratify else None, []).append(i)
-    rank = {i: hashlib.sha256(f"{seed}\x00{r.key()}".encode()).hexdigest() for i, r in enumerate(records)}
+    rank = {i: content_hash(str(seed), r.key()) for i, r in enumerate(records)}
     assign: dict[int, str] = {}
     for key in sorted(groups, key=str):
         idx = sorted(groups[key], key=lambda i: (rank[i], i))

@@ -1,6 +1,7 @@
 """Built-in synthetic tasks: seeded, offline, and hard for the base model.
 
-Each task is a generator of (prompt, completion) pairs.  The tiny built-in
+Each task is a generator of (prompt, completion) pairs, drawn into Q/A
+records like any data file's rows.  The tiny built-in
 model was pre-trained on the tasks marked ``in_base`` (copying, reversing,
 upper-casing words...), so it already follows the chat format and can move
 characters around; the other tasks are new to it, which is what makes the
@@ -15,6 +16,7 @@ import random
 from dataclasses import dataclass
 from typing import Callable
 
+from ftlab.data.records import Record
 from ftlab.errors import FtlabError
 
 _CONSONANTS = "bcdfghjklmnprstvwz"
@@ -112,14 +114,12 @@ register_task(Task("next_letter", "Name the letter after a letter: the alphabet 
 
 
 def build_splits(task: str | Task, seed: int = 0, n_train: int = 2000, n_validation: int = 200,
-                 n_test: int = 200):
-    """Train/validation/test splits with no prompt shared between them.
+                 n_test: int = 200) -> dict[str, list[Record]]:
+    """Train/validation/test splits of Q/A records with no prompt shared between them.
 
     Drawing stops when enough distinct prompts exist; a task whose space is
     too small for the sizes asked raises instead of looping forever.
     """
-    from datasets import Dataset, DatasetDict
-
     task = get_task(task) if isinstance(task, str) else task
     rng = random.Random(f"{task.name}:{seed}")
     wanted = n_train + n_validation + n_test
@@ -135,8 +135,7 @@ def build_splits(task: str | Task, seed: int = 0, n_train: int = 2000, n_validat
     rows = list(seen.items())
     cuts = {"train": (0, n_train), "validation": (n_train, n_train + n_validation),
             "test": (n_train + n_validation, wanted)}
-    return DatasetDict({
-        split: Dataset.from_dict({"prompt": [p for p, _ in rows[a:b]],
-                                  "completion": [c for _, c in rows[a:b]]})
-        for split, (a, b) in cuts.items()
-    })
+    return {split: [Record("qa", [{"role": "user", "content": p}, {"role": "assistant", "content": c}],
+                           meta={"where": f"{task.name} {split} row {i + 1}"})
+                    for i, (p, c) in enumerate(rows[a:b])]
+            for split, (a, b) in cuts.items()}

@@ -27,6 +27,7 @@ from pathlib import Path
 from ftlab.data.records import Record
 from ftlab.data.splits import SPLITS
 from ftlab.errors import FtlabError
+from ftlab.files import atomic_write_json, atomic_write_text, canonical_json, write_jsonl
 
 MANIFEST = "manifest.json"
 CURRENT = "current"
@@ -43,16 +44,13 @@ class DataVersion:
         return self.manifest["version"]
 
 
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def version_id(splits: dict[str, list[Record]], recipe: dict) -> str:
-    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True, ensure_ascii=False, default=str).encode())
+    """The data version id: a hash of the recipe (sources, steps, seed, split) and of every split's rows.
+
+    It is the one id ftlab gives data, whether the rows come from ``ftlab data
+    prepare``, a raw file split at training time, or a built-in task.
+    """
+    digest = hashlib.sha256(canonical_json(recipe).encode())
     for name in SPLITS:
         digest.update(f"\x00{name}\x00".encode())
         for record in splits.get(name, []):
@@ -81,11 +79,9 @@ def save_version(store: str | Path, splits: dict[str, list[Record]], recipe: dic
         tmp.mkdir()
         try:
             for name in SPLITS:
-                with open(tmp / f"{name}.jsonl", "w", encoding="utf-8") as fh:
-                    for record in splits.get(name, []):
-                        fh.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
-            _write_json(tmp / "report.json", reports or [])
-            _write_json(tmp / MANIFEST, manifest)
+                write_jsonl(tmp / f"{name}.jsonl", (record.to_dict() for record in splits.get(name, [])))
+            atomic_write_json(tmp / "report.json", reports or [])
+            atomic_write_json(tmp / MANIFEST, manifest)
             os.replace(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -95,16 +91,8 @@ def save_version(store: str | Path, splits: dict[str, list[Record]], recipe: dic
     return DataVersion(final, manifest, splits)
 
 
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _set_current(store: Path, vid: str) -> None:
-    tmp = store / f".{CURRENT}.tmp"
-    tmp.write_text(vid + "\n", encoding="utf-8")
-    os.replace(tmp, store / CURRENT)
+    atomic_write_text(store / CURRENT, vid + "\n")
 
 
 def read_manifest(path: Path) -> dict:

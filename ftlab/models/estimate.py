@@ -21,6 +21,15 @@ Memory is the sum of what a training step keeps alive at its peak, per GPU:
 The total is less than the sum of the parts: backward allocates each layer's
 gradients as it frees that layer's activations, so the two never peak together
 (``overlap_gb`` says by how much; the breakdown keeps each part at full size).
+
+The estimate reads a run's own :class:`~ftlab.config.Config` (method and its
+settings, ``model.dtype``, ``train.precision``, optimizer, batch size,
+``data.max_length``, checkpointing) and the :class:`Hardware` it runs on; how
+each method counts (what trains, whether its base is quantized, what its
+activations keep) comes from the method registry.  So ``ftlab estimate``, the
+config builder's read-out and out-of-memory advice all price the config that
+``ftlab train`` runs, and ``benchmarks/estimate_vs_measured.py`` checks them
+against models prepared by training's own code.
 """
 
 from __future__ import annotations
@@ -28,23 +37,24 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ftlab.config import Config
 from ftlab.errors import FtlabError
 from ftlab.models.shape import ModelShape, model_shape
+from ftlab.training.launch import STRATEGIES
+from ftlab.training.methods import METHODS, Method
 
-METHODS = ("full", "freeze", "lora", "qlora")
-PRECISIONS = ("fp32", "mixed", "bf16")
-# optimizer -> (bytes of state per trainable parameter, bytes per parameter in pure bf16 training)
-OPTIMIZERS = {
-    "adamw": (8, 4), "adamw_8bit": (2, 2), "paged_adamw": (8, 4), "paged_adamw_8bit": (2, 2),
-    "adafactor": (4, 2), "sgd": (0, 0),
-}
+# train.optimizer -> (bytes of state per trainable parameter held in fp32, per parameter held in 16 bits)
+OPTIMIZER_STATE = {"adamw_torch": (8, 4), "adamw_bnb_8bit": (2, 2), "paged_adamw_8bit": (2, 2), "adafactor": (4, 2),
+                   "sgd": (0, 0)}
 GB = 1024 ** 3
+HALF = ("bfloat16", "float16")
 
 # Saved activation elements per token per layer, in units of (hidden, intermediate, kv width):
 # gated MLPs (Llama, Qwen, Mistral, Gemma, Phi-3) vs. two-matrix MLPs (GPT-2, OPT, GPT-NeoX, BLOOM).
 ACTIVATION_COEFFS = {True: (7, 4, 4), False: (6, 2, 2)}
-# LoRA saves less than full tuning: a frozen linear layer needs no copy of its input for its own gradient.
-LORA_ACTIVATION_SHARE = {"attention": 0.75, "attention_mlp": 0.9, "all_linear": 0.9}
+# A frozen linear layer needs no copy of its input for its own gradient, so methods that keep the base frozen
+# save less than full tuning; adapters on attention only leave the MLP's inputs out too.
+FROZEN_BASE_ACTIVATION_SHARE = {"attention": 0.75, "other": 0.9}
 # Share of min(activations, gradients) that is not alive at once at the peak (measured: 0.85-1.0).
 PEAK_OVERLAP = 0.9
 # QLoRA 4-bit: NF4 codes (4 bits) + one fp32 absmax per 64 weights, or 8-bit absmax + second level
@@ -53,47 +63,60 @@ QUANT_BITS = {(4, True): 4 + 8 / 64 + 32 / (64 * 256), (4, False): 4 + 32 / 64, 
 
 
 @dataclass
-class TrainingSetup:
-    """How a model is to be trained: method, precision, batch shape, memory savers, GPUs."""
+class Hardware:
+    """Where a config trains: how many GPUs, how they share the model (``ftlab launch-config`` strategies)."""
 
-    method: str = "lora"
-    precision: str = "mixed"
-    bits: int = 4
-    double_quant: bool = True
-    batch_size: int = 1
-    seq_len: int = 2048
-    grad_accum: int = 1
-    grad_ckpt: bool = False
-    optimizer: str = "adamw"
-    lora_r: int = 16
-    lora_targets: list[str] | str = "all_linear"
-    freeze_trainable_layers: int = 2
     gpus: int = 1
-    zero: int = 0
-    fsdp: bool = False
-    attention: str = "sdpa"
-    device: str = "cuda"
+    strategy: str = "ddp"  # ddp | fsdp | zero2 | zero3, as `ftlab launch-config --strategy`
+    device: str = "cuda"  # cuda | cpu
+    attention: str = "sdpa"  # sdpa (flash / memory-efficient) | eager
 
-    def check(self) -> "TrainingSetup":
+    def check(self) -> "Hardware":
         problems = []
-        if self.method not in METHODS:
-            problems.append(f"method {self.method!r} is not one of {', '.join(METHODS)}")
-        if self.precision not in PRECISIONS:
-            problems.append(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
-        if self.method == "qlora" and self.bits not in (4, 8):
-            problems.append(f"QLoRA bits must be 4 or 8, got {self.bits}")
-        if self.zero not in (0, 1, 2, 3):
-            problems.append(f"ZeRO stage must be 0, 1, 2 or 3, got {self.zero}")
+        if self.strategy not in STRATEGIES:
+            problems.append(f"strategy {self.strategy!r} is not one of {', '.join(STRATEGIES)}")
+        if self.device not in ("cuda", "cpu"):
+            problems.append(f"device must be cuda or cpu, got {self.device!r}")
         if self.attention not in ("sdpa", "eager"):
             problems.append(f"attention must be sdpa (flash/memory-efficient) or eager, got {self.attention!r}")
-        for name in ("batch_size", "seq_len", "grad_accum", "gpus", "lora_r"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.gpus < 1:
+            problems.append(f"gpus must be at least 1, got {self.gpus}")
         if problems:
-            raise FtlabError("Cannot estimate this setup: " + "; ".join(problems) + ".")
+            raise FtlabError("Cannot estimate on this hardware: " + "; ".join(problems) + ".")
         return self
+
+
+@dataclass
+class Numerics:
+    """How a config's weights, gradients and activations are held, resolved for a device."""
+
+    weight_bytes: int  # per frozen base weight
+    trained_bytes: int  # per trained base weight: fp32 master + the 16-bit copy autocast keeps under mixed precision
+    grad_bytes: int  # per trained base weight's gradient
+    activation_bytes: int
+    state_index: int  # which column of OPTIMIZER_STATE applies
+    label: str  # fp32 | mixed | bf16
+
+
+def numerics(config: Config, shape: ModelShape, device: str) -> tuple[Numerics, list[str]]:
+    """``model.dtype`` (``auto``: the checkpoint's own) and ``train.precision`` (``auto``: bf16 on a GPU) -> bytes."""
+    notes = []
+    dtype = config.model.dtype
+    if dtype == "auto":
+        dtype = shape.stored_dtype or "bfloat16"
+        if shape.stored_dtype is None:
+            notes.append("model.dtype auto: weights as stored, assumed bfloat16 (as most hub checkpoints)")
+    precision = config.train.precision
+    if precision == "auto":
+        precision = "bf16" if device == "cuda" else "fp32"
+    if dtype in HALF:
+        return Numerics(2, 2, 2, 2, 1, "bf16"), notes + ["16-bit weights: pure 16-bit training (2 bytes per "
+                                                         "weight and gradient)"]
+    if precision in ("bf16", "fp16"):
+        return Numerics(4, 6, 4, 2, 0, "mixed"), notes + [
+            "mixed precision: fp32 master weights plus the 16-bit copies autocast keeps for backward "
+            "(6 bytes per trained parameter)"]
+    return Numerics(4, 4, 4, 4, 0, "fp32"), notes
 
 
 @dataclass
@@ -117,37 +140,36 @@ class MemoryEstimate:
         return data
 
 
-def _sharding(setup: TrainingSetup) -> tuple[int, int, int]:
+def _sharding(hardware: Hardware) -> tuple[int, int, int]:
     """Divisors for (weights, gradients, optimizer) under ZeRO / FSDP on ``gpus`` GPUs."""
-    stage = 3 if setup.fsdp else setup.zero
-    n = setup.gpus
+    stage = {"ddp": 0, "zero2": 2, "zero3": 3, "fsdp": 3}[hardware.strategy]
+    n = hardware.gpus
     return (n if stage >= 3 else 1, n if stage >= 2 else 1, n if stage >= 1 else 1)
 
 
-def trainable_params(shape: ModelShape, setup: TrainingSetup) -> int:
-    if setup.method == "full":
-        return shape.params
-    if setup.method == "freeze":
-        layers = min(setup.freeze_trainable_layers, shape.layers)
-        return int(shape.params_per_layer * layers)
-    return shape.lora_params(setup.lora_targets, setup.lora_r)
+def trainable_params(shape: ModelShape, config: Config) -> int:
+    """What the method trains, counted from the shape by the method's own formula (its registry entry)."""
+    return int(METHODS[config.method.name].count(shape, config.method))
 
 
-def activation_bytes(shape: ModelShape, setup: TrainingSetup) -> float:
+def activation_bytes(shape: ModelShape, config: Config, method: Method, numbers: Numerics,
+                     attention: str = "sdpa") -> float:
     """Saved activations of one forward pass per GPU (the batch is per device)."""
-    tokens = setup.batch_size * setup.seq_len
-    elem = 4 if setup.precision == "fp32" else 2
+    seq_len = config.data.max_length + (method.extra_tokens(config.method) if method.extra_tokens else 0)
+    tokens = config.train.batch_size * seq_len
+    elem = numbers.activation_bytes
     c_h, c_i, c_kv = ACTIVATION_COEFFS[shape.gated_mlp]
     per_layer = c_h * shape.hidden_size + c_i * shape.intermediate_size + c_kv * shape.kv_dim
-    if setup.attention == "eager":  # attention probabilities (and their dropout) are kept: quadratic in length
-        per_layer += 2 * shape.attention_heads * setup.seq_len
-    if setup.method in ("lora", "qlora"):
-        per_layer *= LORA_ACTIVATION_SHARE.get(setup.lora_targets if isinstance(setup.lora_targets, str)
-                                               else "all_linear", 0.9)
+    if attention == "eager":  # attention probabilities (and their dropout) are kept: quadratic in length
+        per_layer += 2 * shape.attention_heads * seq_len
+    if method.activations == "frozen_base":
+        targets = config.method.target_modules if "target_modules" in method.reads else None
+        attention_only = shape.is_attention_only(targets) if targets else False
+        per_layer *= FROZEN_BASE_ACTIVATION_SHARE["attention" if attention_only else "other"]
     layers = shape.layers
-    if setup.method == "freeze":  # nothing below the first trainable layer is recorded for backward
-        layers = min(setup.freeze_trainable_layers, shape.layers)
-    if setup.grad_ckpt:
+    if method.activations == "top_layers":  # nothing below the first trainable layer is recorded for backward
+        layers = min(config.method.freeze_layers, shape.layers)
+    if config.train.gradient_checkpointing:
         # only each layer's input is kept; one layer at a time is recomputed during backward
         layer_bytes = (layers * shape.hidden_size + per_layer) * elem
     else:
@@ -156,67 +178,57 @@ def activation_bytes(shape: ModelShape, setup: TrainingSetup) -> float:
     return tokens * (layer_bytes + logits + 3 * shape.hidden_size * elem)
 
 
-def estimate_memory(model: Any, setup: TrainingSetup | None = None, **changes) -> MemoryEstimate:
-    """Peak training memory per GPU for ``model`` (a name, folder, config or shape) under ``setup``."""
-    setup = (setup or TrainingSetup())
-    if changes:
-        setup = TrainingSetup(**{**asdict(setup), **changes})
-    setup.check()
+def estimate_memory(model: Any, config: Config | None = None, hardware: Hardware | None = None) -> MemoryEstimate:
+    """Peak training memory per GPU for ``model`` (a name, folder, config or shape) trained as ``config`` says."""
+    config = config or Config()
+    hardware = (hardware or Hardware()).check()
+    method = METHODS[config.method.name]
+    problems = [p for p in config.problems() if p.field.startswith(("method.", "train."))
+                and not p.field.startswith("train.output_dir")]
+    if problems:
+        raise FtlabError("Cannot estimate this config: " + "; ".join(str(p) for p in problems))
     shape = model_shape(model)
-    assumptions = list(shape.assumptions)
-    n, t = shape.params, trainable_params(shape, setup)
-    w_div, g_div, o_div = _sharding(setup)
-    state, state_bf16 = OPTIMIZERS[setup.optimizer]
-    half = setup.precision != "fp32"
+    numbers, assumptions = numerics(config, shape, hardware.device)
+    assumptions = list(shape.assumptions) + assumptions
+    n, t = shape.params, trainable_params(shape, config)
+    w_div, g_div, o_div = _sharding(hardware)
+    state = OPTIMIZER_STATE[config.train.optimizer]
 
     adapter = 0.0
-    if setup.method == "full":
-        weights = {"fp32": 4 * n, "mixed": 6 * n, "bf16": 2 * n}[setup.precision]
-        grads = (2 if setup.precision == "bf16" else 4) * t
-        optimizer = (state_bf16 if setup.precision == "bf16" else state) * t
-        if setup.precision == "mixed":
-            assumptions.append("mixed precision: fp32 master weights plus the 16-bit copies autocast keeps for "
-                               "backward (6 bytes/param)")
-    elif setup.method == "freeze":
-        weights = (2 if half else 4) * (n - t) + (6 if setup.precision == "mixed" else 2 if half else 4) * t
-        grads = (2 if setup.precision == "bf16" else 4) * t
-        optimizer = (state_bf16 if setup.precision == "bf16" else state) * t
-        assumptions.append(f"freeze tuning: the last {min(setup.freeze_trainable_layers, shape.layers)} of "
-                           f"{shape.layers} layers are trained")
-    else:
-        if setup.method == "qlora":
-            bits = QUANT_BITS[(setup.bits, setup.double_quant)]
-            rest = 2 if half else 4
-            weights = shape.layer_linear_params * bits / 8 + (n - shape.layer_linear_params) * rest
-            assumptions.append(f"QLoRA {setup.bits}-bit: layer linear weights at {bits:.3f} bits each "
-                               f"(codes + scales); embeddings, norms and head at {8 * rest} bits")
+    if not method.new_parameters:  # a subset of the base weights trains in place
+        weights = numbers.weight_bytes * (n - t) + numbers.trained_bytes * t
+        grads = numbers.grad_bytes * t
+        optimizer = state[numbers.state_index] * t
+    else:  # the base is frozen (quantized or not); new fp32 parameters train (PEFT keeps adapters in fp32)
+        if method.quantized:
+            bits = QUANT_BITS[(config.method.bits, config.method.double_quant)]
+            weights = shape.layer_linear_params * bits / 8 + (n - shape.layer_linear_params) * numbers.weight_bytes
+            assumptions.append(f"{method.name} {config.method.bits}-bit base: layer linear weights at {bits:.3f} "
+                               f"bits each (codes + scales); embeddings, norms and head unquantized")
         else:
-            weights = (2 if half else 4) * n
-        adapter = 4 * t
+            weights = numbers.weight_bytes * n
+        adapter = 4 * (method.added(shape, config.method) if method.added else t)
         grads = 4 * t
-        optimizer = state * t
-        targets = setup.lora_targets if isinstance(setup.lora_targets, str) else ", ".join(setup.lora_targets)
-        assumptions.append(f"LoRA rank {setup.lora_r} on {targets}: adapters, their gradients and optimizer "
-                           "state in fp32")
-    if setup.optimizer.startswith("paged"):
+        optimizer = state[0] * t
+    assumptions.append(f"{method.name}: {t:,} trainable parameters ({method.summary.split(':')[0].split('.')[0]})")
+    if config.train.optimizer.startswith("paged"):
         assumptions.append("paged optimizer: its state can move to CPU memory under pressure, so this peak "
                            "is an upper bound")
-    if setup.gpus > 1:
-        stage = "FSDP (full shard)" if setup.fsdp else f"ZeRO stage {setup.zero}" if setup.zero else "DDP"
-        assumptions.append(f"{setup.gpus} GPUs with {stage}: weights / gradients / optimizer state divided by "
-                           f"{w_div} / {g_div} / {o_div}")
+    if hardware.gpus > 1:
+        assumptions.append(f"{hardware.gpus} GPUs with {hardware.strategy}: weights / gradients / optimizer state "
+                           f"divided by {w_div} / {g_div} / {o_div}")
         if w_div > 1:  # one layer is gathered in full while it computes
             weights = weights / w_div + 2 * shape.params_per_layer
 
-    activations = activation_bytes(shape, setup)
-    if setup.grad_ckpt:
+    activations = activation_bytes(shape, config, method, numbers, hardware.attention)
+    if config.train.gradient_checkpointing:
         assumptions.append("gradient checkpointing: only layer inputs are kept; one layer is recomputed at a time")
     grads, optimizer = grads / g_div, optimizer / o_div
     # Backward frees each layer's activations as it allocates that layer's gradients: the two overlap.
     overlap = PEAK_OVERLAP * min(activations, grads)
     body = weights + grads + optimizer + activations + adapter - overlap
-    overhead = (0.5 * GB + 0.05 * body) if setup.device == "cuda" else 0.0
-    if setup.device == "cuda":
+    overhead = (0.5 * GB + 0.05 * body) if hardware.device == "cuda" else 0.0
+    if hardware.device == "cuda":
         assumptions.append("overhead: 0.5 GB CUDA context + 5% allocator slack")
     breakdown = {"weights": weights, "gradients": grads, "optimizer": optimizer,
                  "activations": activations, "adapter": adapter, "overhead": overhead}
@@ -308,45 +320,48 @@ class TimeEstimate:
         return asdict(self)
 
 
-def training_flops(shape: ModelShape, setup: TrainingSetup, tokens: int) -> float:
+def training_flops(shape: ModelShape, config: Config, tokens: int) -> float:
     """FLOPs of training on ``tokens`` tokens: 2N forward, 2N input-gradients, 2N weight-gradients per token.
 
     Only trainable weights need weight-gradients, and frozen layers below the
     first trainable one need no backward at all; checkpointing runs the forward
     twice.  Attention adds 6·layers·hidden·seq_len per token (causal).
     """
+    method = METHODS[config.method.name]
     n = shape.active_params or shape.params
-    t = trainable_params(shape, setup)
-    attention = 6 * shape.layers * shape.hidden_size * setup.seq_len
-    if setup.method == "full":
+    t = trainable_params(shape, config)
+    attention = 6 * shape.layers * shape.hidden_size * config.data.max_length
+    if method.activations == "all" and not method.new_parameters and t >= n:
         per_token = 6 * n + attention
-    elif setup.method == "freeze":
-        share = min(setup.freeze_trainable_layers, shape.layers) / shape.layers
+    elif method.activations == "top_layers":
+        share = min(config.method.freeze_layers, shape.layers) / shape.layers
         per_token = 2 * n + 4 * t + attention * (1 + 2 * share) / 3
     else:
         per_token = 4 * n + 6 * t + attention
-    if setup.grad_ckpt:
+    if config.train.gradient_checkpointing:
         per_token += 2 * n
     return float(per_token) * tokens
 
 
-def estimate_time(model: Any, setup: TrainingSetup, tokens: int, gpu: str = "A100-80GB", epochs: float = 1.0,
-                  utilization: float | None = None) -> TimeEstimate:
+def estimate_time(model: Any, config: Config, tokens: int, gpu: str = "A100-80GB", epochs: float = 1.0,
+                  utilization: float | None = None, hardware: Hardware | None = None) -> TimeEstimate:
     """Wall time, GPU-hours and cost of ``epochs`` passes over ``tokens`` training tokens."""
     shape = model_shape(model)
+    hardware = (hardware or Hardware()).check()
     spec = get_gpu(gpu)
+    quantized = METHODS[config.method.name].quantized
     assumptions = []
     if utilization is None:
-        utilization = 0.35 if setup.method != "qlora" else 0.25
+        utilization = 0.25 if quantized else 0.35
         assumptions.append(f"{utilization:.0%} of peak throughput (typical model FLOPs utilization"
-                           + ("; QLoRA dequantizes weights on the fly" if setup.method == "qlora" else "") + ")")
+                           + ("; a quantized base is dequantized on the fly" if quantized else "") + ")")
     if shape.active_params:
         assumptions.append("mixture of experts: compute from the active parameters")
     total_tokens = int(tokens * epochs)
-    flops = training_flops(shape, setup, total_tokens)
-    seconds = flops / (spec.tflops * 1e12 * utilization * setup.gpus)
+    flops = training_flops(shape, config, total_tokens)
+    seconds = flops / (spec.tflops * 1e12 * utilization * hardware.gpus)
     hours = seconds / 3600
     return TimeEstimate(tokens=total_tokens, flops=flops, hours=round(hours, 4),
-                        gpu_hours=round(hours * setup.gpus, 4),
-                        cost=round(hours * setup.gpus * spec.price_per_hour, 2), gpu=spec.name,
+                        gpu_hours=round(hours * hardware.gpus, 4),
+                        cost=round(hours * hardware.gpus * spec.price_per_hour, 2), gpu=spec.name,
                         utilization=utilization, assumptions=assumptions)

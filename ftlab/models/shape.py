@@ -1,6 +1,6 @@
 """The sizes the estimator needs, read from a config when there is one and from the name when not.
 
-With a config the numbers are exact (see :mod:`ftlab.models.inspect`).  With a
+With a config the numbers are exact (see :mod:`ftlab.models.architecture`).  With a
 name only, the parameter count comes from the name and the rest from the
 shape of a published model of about that size; every such stand-in is listed
 in ``assumptions`` so the person knows which figures are typical, not read.
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ftlab.errors import FtlabError
-from ftlab.models.inspect import ArchitectureInfo, inspect_architecture
+from ftlab.models.architecture import ArchitectureInfo, inspect_architecture
 from ftlab.models.names import parse_model_name
 from ftlab.models.tiny import BUILTIN_MODEL
 
@@ -62,19 +62,51 @@ class ModelShape:
         """One decoder layer (exact from a config; its linear weights only, by name)."""
         return self.info.layer_params if self.info is not None else self.layer_linear_params / self.layers
 
-    def lora_params(self, targets: list[str] | str, r: int) -> int:
-        """Adapter size; by name, the typical Llama layout (q,k,v,o + gate,up,down) stands in."""
+    def linear_layers(self, targets: list[str] | str) -> list[tuple[int, int, int]]:
+        """(how many, in features, out features) of each adapted linear layer kind.
+
+        Read from the architecture when there is one; by name, the typical Llama
+        layout (q, k, v, o + gate, up, down) stands in.
+        """
         if self.info is not None:
-            return self.info.lora_params(targets, r)
-        h, kv, i = self.hidden_size, self.kv_dim, self.intermediate_size
-        attention = (h + h) + (h + kv) * 2 + (h + h)
-        mlp = 3 * (h + i)
-        preset = targets if isinstance(targets, str) else "custom"
-        per_layer = attention if preset == "attention" else attention + mlp
-        if preset == "custom":
-            self.assumptions.append(f"LoRA on {', '.join(targets)}: counted as attention + MLP (no config to "
-                                    "read the layers from)")
-        return int(self.layers * r * per_layer)
+            names = self.info.resolve_targets(targets)
+            return [(g.count, g.in_features, g.out_features) for g in self.info.linears if g.name in names]
+        h, kv, i, n = self.hidden_size, self.kv_dim, self.intermediate_size, self.layers
+        llama = {"q_proj": (n, h, h), "k_proj": (n, h, kv), "v_proj": (n, h, kv), "o_proj": (n, h, h),
+                 "gate_proj": (n, h, i), "up_proj": (n, h, i), "down_proj": (n, i, h)}
+        if targets in ("attention", ["attention"]):
+            return [llama[k] for k in ("q_proj", "k_proj", "v_proj", "o_proj")]
+        if isinstance(targets, str) or list(targets) in (["all-linear"], ["all_linear"]) \
+                or not set(targets) <= set(llama):
+            if not isinstance(targets, str) and list(targets) not in (["all-linear"], ["all_linear"]):
+                self.assumptions.append(f"adapters on {', '.join(targets)}: counted as attention + MLP (no "
+                                        "config to read the layers from)")
+            return list(llama.values())
+        return [llama[k] for k in targets]
+
+    def lora_params(self, targets: list[str] | str, r: int) -> int:
+        """Rank-r factors A (r x in) and B (out x r) beside every adapted layer."""
+        return sum(n * r * (fan_in + fan_out) for n, fan_in, fan_out in self.linear_layers(targets))
+
+    def is_attention_only(self, targets: list[str] | str) -> bool:
+        if self.info is not None:
+            names = set(self.info.resolve_targets(targets))
+            return bool(names) and all(g.block == "attention" for g in self.info.linears if g.name in names)
+        return targets in ("attention", ["attention"]) or (
+            not isinstance(targets, str) and set(targets) <= {"q_proj", "k_proj", "v_proj", "o_proj"})
+
+    @property
+    def bias_params(self) -> int:
+        return self.info.bias_params if self.info is not None else 0
+
+    @property
+    def norm_params(self) -> int:
+        """Normalisation scales; by name, two per layer and a final one (Llama layout)."""
+        return self.info.norm_params if self.info is not None else (2 * self.layers + 1) * self.hidden_size
+
+    @property
+    def stored_dtype(self) -> str | None:
+        return self.info.stored_dtype if self.info is not None else None
 
 
 def shape_from_architecture(info: ArchitectureInfo, name: str) -> ModelShape:

@@ -11,13 +11,14 @@ what the estimator says will not fit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from ftlab.config import Config
 from ftlab.errors import FtlabError
-from ftlab.models.estimate import (MemoryEstimate, TimeEstimate, TrainingSetup, estimate_memory,
-                                   estimate_time)
+from ftlab.models.estimate import Hardware, MemoryEstimate, TimeEstimate, estimate_memory, estimate_time
 from ftlab.models.shape import ModelShape, model_shape
+from ftlab.training.methods import METHODS
 
 TASK_TYPES = ("classification", "generation", "multi-task")
 LEVELS = ("low", "medium", "high")
@@ -77,7 +78,7 @@ class Choice:
 @dataclass
 class Recommendation:
     config: Config
-    setup: TrainingSetup
+    hardware: Hardware
     memory: MemoryEstimate
     choices: dict[str, Choice]
     stages: list[Choice] = field(default_factory=list)
@@ -126,28 +127,46 @@ def _preferred_band(task: TaskProfile, resources: Resources) -> tuple[float, str
     return size, why
 
 
-def _lora_shape(task: TaskProfile) -> tuple[int, float, str, str]:
+# --- published practice: each fact once, with its source ------------------------------------------------
+# Rank: start at 16 (Unsloth's LoRA hyper-parameter guide, unsloth.ai/docs, "LoRA Rank"); QLoRA found that once
+# every linear layer is adapted, the rank matters little (Dettmers et al. 2023, arXiv:2305.14314, section 4).
+# Under 1k examples a smaller rank (8, the LoRA paper's usual setting) leaves less room to overfit.
+RANK = 16
+SMALL_DATA_RANK = 8
+# Alpha = 2r keeps the update's scale steady when the rank changes (Unsloth's guide: alpha = r or 2r).
+ALPHA_PER_RANK = 2
+# LoRA dropout: 0.1 for models up to 13B, 0.05 for 33B and 65B (QLoRA, appendix B.2).
+DROPOUT_SMALL_MODEL, DROPOUT_LARGE_MODEL, LARGE_MODEL_B = 0.1, 0.05, 30.0
+# Learning rate: each method's starting rate is in its registry entry (LoRA's 2e-4 and full tuning's 2e-5 with
+# their sources in ftlab/training/methods/lora.py and full.py); QLoRA halved LoRA's rate for 33B and 65B.
+LARGE_MODEL_LR_FACTOR = 0.5
+# Warm-up: 3% of the steps (Stanford Alpaca's recipe, github.com/tatsu-lab/stanford_alpaca: warmup_ratio 0.03).
+WARMUP_RATIO = 0.03
+# Epochs fall as data grows: LIMA trained 15 epochs on 1,000 examples (Zhou et al. 2023, arXiv:2305.11206,
+# section 2); Alpaca 3 on 52k; Unsloth's guide recommends 1-3 for most instruction sets.  A straight line in
+# log(data size) through 10 epochs at 1k and 2.5 at 100k follows them, between 1 and 15.
+EPOCHS_AT_1K, EPOCHS_AT_100K, MAX_EPOCHS = 10.0, 2.5, 15
+
+
+def practice_epochs(data_size: int) -> float:
+    """Epochs for ``data_size`` examples: about 10 at 1k, 2-3 at 100k, one pass for millions."""
+    decades = math.log10(max(data_size, 1) / 1000)
+    epochs = EPOCHS_AT_1K - (EPOCHS_AT_1K - EPOCHS_AT_100K) / 2 * decades
+    return float(min(MAX_EPOCHS, max(1, round(epochs))))
+
+
+def _lora_shape(task: TaskProfile) -> tuple[int, str, str]:
     if task.data_size < 1000:
-        r, dropout, why = 8, 0.1, "under 1k examples: a small rank and dropout 0.1 limit overfitting"
-    elif task.data_size < 20000:
-        r, dropout, why = 16, 0.05, "1k-20k examples: rank 16 is the common default"
+        r, why = SMALL_DATA_RANK, "under 1k examples: rank 8 leaves less room to overfit"
     else:
-        r, dropout, why = 32, 0.0, "20k+ examples carry enough signal for rank 32 without dropout"
+        r, why = RANK, "rank 16 is the usual starting point; with every linear layer adapted, rank matters little"
     if task.domain_specificity == "high":
         r, why = r * 2, why + "; a very domain-specific task needs more adapter capacity (rank x2)"
     targets = "attention" if task.task_type == "classification" and task.domain_specificity == "low" \
         else "all_linear"
     target_why = ("attention only suffices to steer a model towards a familiar label set" if targets == "attention"
                   else "adapters on every linear layer (attention + MLP) learn new content best, as in QLoRA")
-    return r, dropout, targets, target_why
-
-
-def _epochs(task: TaskProfile) -> tuple[float, str]:
-    if task.data_size < 1000:
-        return 3.0, "small data: three passes, watch validation loss for overfitting"
-    if task.data_size < 20000:
-        return 2.0, "medium data: two passes"
-    return 1.0, "large data: one pass is usually enough and avoids memorising"
+    return r, targets, why + "; " + target_why
 
 
 def _config_targets(shape: ModelShape, preset: str) -> list[str]:
@@ -158,15 +177,37 @@ def _config_targets(shape: ModelShape, preset: str) -> list[str]:
     return ["q_proj", "k_proj", "v_proj", "o_proj"]  # the Llama/Qwen/Mistral names
 
 
-def _candidates(method: str, prefer_ckpt: bool, gpus: int):
-    """Setups from most to least memory-hungry for one method.
+def _candidates(prefer_ckpt: bool):
+    """(batch size, checkpointing) from most to least memory-hungry.
 
     Without checkpointing only batches of 4 or more are tried: below that,
     recomputing activations to keep a batch of 4+ is the better trade.
     """
     plain = [] if prefer_ckpt else [(b, False) for b in (16, 8, 4)]
-    for batch, ckpt in plain + [(b, True) for b in (16, 8, 4, 2, 1)]:
-        yield dict(method=method, batch_size=batch, grad_ckpt=ckpt, zero=3 if method == "full" and gpus > 1 else 0)
+    return plain + [(b, True) for b in (16, 8, 4, 2, 1)]
+
+
+def _candidate_config(name: str, shape: ModelShape, method: str, batch: int, ckpt: bool, r: int, targets: str,
+                      seq_len: int, epochs: float, resources: Resources, train_file: str | None) -> Config:
+    size_b = shape.params / 1e9
+    config = Config()
+    config.model.name = name
+    config.model.dtype = "auto" if resources.on_cpu else ("float32" if method == "full" else "bfloat16")
+    config.method.name = method
+    config.method.lora_r, config.method.lora_alpha = r, ALPHA_PER_RANK * r
+    config.method.lora_dropout = DROPOUT_LARGE_MODEL if size_b >= LARGE_MODEL_B else DROPOUT_SMALL_MODEL
+    config.method.target_modules = _config_targets(shape, targets)
+    config.train.learning_rate = METHODS[method].lr * (LARGE_MODEL_LR_FACTOR if size_b >= LARGE_MODEL_B else 1)
+    config.train.max_steps = 0
+    config.train.num_epochs = epochs
+    config.train.batch_size = batch
+    config.train.warmup_ratio = WARMUP_RATIO
+    config.train.precision = "fp32" if resources.on_cpu else "bf16"
+    config.train.gradient_checkpointing = ckpt
+    config.data.max_length = seq_len
+    if train_file:
+        config.data.train_file = train_file
+    return config
 
 
 def recommend(task: TaskProfile | None = None, resources: Resources | None = None, model: str | None = None,
@@ -182,7 +223,7 @@ def recommend(task: TaskProfile | None = None, resources: Resources | None = Non
     choices: dict[str, Choice] = {}
     seq_len = SEQ_LEN[task.output_length] * (2 if task.task_type == "multi-task" else 1)
     limit = resources.cpu_memory_gb if resources.on_cpu else resources.gpu_memory_gb
-    device = "cpu" if resources.on_cpu else "cuda"
+    gpus = max(resources.gpus, 1)
 
     if model is not None:
         shapes = [(model, model_shape(model), "the model you chose")]
@@ -194,21 +235,26 @@ def recommend(task: TaskProfile | None = None, resources: Resources | None = Non
         fitting = [b for b in SIZE_BANDS if b[0] <= want] or SIZE_BANDS[:1]
         shapes = [(name, model_shape(name), why) for _, name in reversed(fitting)]
 
+    epochs, epochs_why = practice_epochs(task.data_size), (
+        f"{task.data_size:,} examples: epochs fall as data grows (about 10 at 1k, 2-3 at 100k)")
+    if options.get("epochs"):
+        epochs, epochs_why = float(options["epochs"]), f"the {preset} preset runs a single pass"
     methods = _method_order(task, resources, options)
-    r, dropout, targets, target_why = _lora_shape(task)
+    r, targets, lora_why = _lora_shape(task)
     chosen = None
     longest = seq_len
     for name, shape, why in shapes:
         if shape.info is not None and shape.info.max_position_embeddings:
             seq_len = min(longest, shape.info.max_position_embeddings)  # no longer than the model can read
         for method, method_why in methods:
-            for candidate in _candidates(method, seq_len >= 4096, max(resources.gpus, 1)):
-                setup = TrainingSetup(precision="fp32" if resources.on_cpu else "mixed", seq_len=seq_len,
-                                      lora_r=r, lora_targets=targets, gpus=max(resources.gpus, 1),
-                                      device=device, **candidate)
-                memory = estimate_memory(shape, setup)
+            strategy = "zero3" if method == "full" and gpus > 1 else "ddp"
+            hardware = Hardware(gpus=gpus, strategy=strategy, device="cpu" if resources.on_cpu else "cuda")
+            for batch, ckpt in _candidates(seq_len >= 4096):
+                config = _candidate_config(name, shape, method, batch, ckpt, r, targets, seq_len, epochs, resources,
+                                           train_file)
+                memory = estimate_memory(shape, config, hardware)
                 if memory.fits(limit):
-                    chosen = (name, shape, why, method, method_why, setup, memory)
+                    chosen = (name, shape, why, method, method_why, config, hardware, memory)
                     break
             if chosen:
                 break
@@ -218,60 +264,59 @@ def recommend(task: TaskProfile | None = None, resources: Resources | None = Non
         raise FtlabError(f"Nothing fits in {limit:g} GB: even the smallest candidate with QLoRA 4-bit, batch 1 "
                          "and gradient checkpointing needs more. Use a GPU with more memory, more GPUs, or "
                          "a shorter output length (sequence length).")
-    name, shape, why, method, method_why, setup, memory = chosen
+    name, shape, why, method, method_why, config, hardware, memory = chosen
     size_b = shape.params / 1e9
     choices["model"] = Choice(name, why if name == model else f"{size_b:.2g}B band: {why}")
     if shapes[0][0] != name:
         choices["model"] = Choice(name, choices["model"].reason + f"; larger candidates did not fit in {limit:g} GB")
     choices["method"] = Choice(method, method_why)
 
-    epochs, epochs_why = _epochs(task)
-    if options.get("epochs"):
-        epochs, epochs_why = float(options["epochs"]), f"the {preset} preset runs a single pass"
     effective = 16 if task.data_size < 5000 else 32
-    per_step = setup.batch_size * max(resources.gpus, 1)
-    accum = max(1, effective // per_step)
-    lr = {"full": 2e-5, "freeze": 5e-5}.get(method, 2e-4)
-    lr_why = ("full fine-tuning moves every weight: a small learning rate protects what the model knows"
-              if method == "full" else "adapters start at zero and need a larger learning rate (1e-4..3e-4)")
-
-    choices["lora"] = Choice({"r": r, "alpha": 2 * r, "dropout": dropout, "targets": targets},
-                             f"{target_why}; alpha = 2r keeps the update scale steady across ranks") \
-        if method != "full" else Choice(None, "full fine-tuning trains every weight: no adapters")
+    batch = config.train.batch_size
+    config.train.grad_accum = max(1, effective // (batch * gpus))
+    large = size_b >= LARGE_MODEL_B
+    lr_why = (f"the method's published starting rate ({METHODS[method].lr:g})"
+              + ("; halved for a model of 30B+, as QLoRA did for 33B and 65B" if large else ""))
+    if method != "full":
+        choices["lora"] = Choice({"r": r, "alpha": ALPHA_PER_RANK * r, "dropout": config.method.lora_dropout,
+                                  "targets": targets},
+                                 f"{lora_why}; alpha = 2r keeps the update scale steady across ranks; dropout "
+                                 f"{config.method.lora_dropout:g} as QLoRA used at this size")
+    else:
+        choices["lora"] = Choice(None, "full fine-tuning trains every weight: no adapters")
     choices["epochs"] = Choice(epochs, epochs_why)
-    choices["learning_rate"] = Choice(lr, lr_why)
-    choices["batch"] = Choice({"batch_size": setup.batch_size, "grad_accum": accum,
-                               "effective": setup.batch_size * accum * max(resources.gpus, 1)},
+    choices["learning_rate"] = Choice(config.train.learning_rate, lr_why)
+    choices["warmup"] = Choice(WARMUP_RATIO, "3% of the steps warm up, as in the Alpaca recipe")
+    choices["batch"] = Choice({"batch_size": batch, "grad_accum": config.train.grad_accum,
+                               "effective": batch * config.train.grad_accum * gpus},
                               f"the largest per-device batch that fits, accumulated to about {effective} "
                               "examples per update for stable gradients")
-    choices["precision"] = Choice("fp32" if resources.on_cpu else "bf16",
-                                  "CPUs train in fp32" if resources.on_cpu else
+    choices["precision"] = Choice(config.train.precision, "CPUs train in fp32" if resources.on_cpu else
                                   "bf16 halves activation memory with fp32's range; no loss scaling needed")
-    choices["gradient_checkpointing"] = Choice(setup.grad_ckpt, "needed to fit: recompute activations in backward "
-                                               "(about 30% slower)" if setup.grad_ckpt else
+    ckpt = config.train.gradient_checkpointing
+    choices["gradient_checkpointing"] = Choice(ckpt, "needed to fit: recompute activations in backward "
+                                               "(about 30% slower)" if ckpt else
                                                "not needed: activations fit, so keep the faster path")
     choices["sequence_length"] = Choice(seq_len, f"{task.output_length} outputs"
                                         + (" across several tasks" if task.task_type == "multi-task" else "")
                                         + (" (capped at the model's context)" if seq_len < longest else ""))
-    if method == "full" and resources.gpus > 1:
+    if method == "full" and gpus > 1:
         choices["sharding"] = Choice("ZeRO-3 / FSDP", f"shards weights, gradients and optimizer state over "
-                                     f"{resources.gpus} GPUs; launch with accelerate")
+                                     f"{gpus} GPUs; launch with accelerate")
 
     stages = _stages(task, method)
-    config = _build_config(name, shape, method, setup, epochs, lr, accum, r, dropout, targets, seq_len,
-                           resources, train_file)
     time = None
     tokens = task.data_size * seq_len // 2
     if resources.gpu and not resources.on_cpu:
-        time = estimate_time(shape, setup, tokens=tokens, gpu=resources.gpu, epochs=epochs)
+        time = estimate_time(shape, config, tokens=tokens, gpu=resources.gpu, epochs=epochs, hardware=hardware)
         time.assumptions.append(f"{task.data_size} examples of about {seq_len // 2} tokens (half the sequence "
                                 "length) each")
         if resources.time_budget_hours and time.hours > resources.time_budget_hours:
             choices["epochs"] = Choice(epochs, epochs_why + f"; note: estimated {time.hours:.1f} h exceeds the "
                                        f"{resources.time_budget_hours:g} h budget — train on a subset or a "
                                        "smaller model")
-    return Recommendation(config=config, setup=setup, memory=memory, choices=choices, stages=stages, time=time,
-                          memory_limit_gb=limit)
+    return Recommendation(config=config.validate(), hardware=hardware, memory=memory, choices=choices, stages=stages,
+                          time=time, memory_limit_gb=limit)
 
 
 def _method_order(task: TaskProfile, resources: Resources, options: dict) -> list[tuple[str, str]]:
@@ -303,27 +348,3 @@ def _stages(task: TaskProfile, method: str) -> list[Choice]:
         stages.append(Choice("DPO on preference pairs", "after SFT, preference pairs align style and quality "
                              "beyond what imitation reaches"))
     return stages
-
-
-def _build_config(name, shape, method, setup, epochs, lr, accum, r, dropout, targets, seq_len, resources,
-                  train_file) -> Config:
-    config = Config()
-    config.model.name = name
-    config.model.dtype = "auto" if resources.on_cpu else ("float32" if method == "full" else "bfloat16")
-    config.method.name = method
-    config.method.lora_r, config.method.lora_alpha, config.method.lora_dropout = r, 2 * r, dropout
-    config.method.target_modules = _config_targets(shape, targets)
-    config.method.bits = setup.bits
-    config.train.learning_rate = lr
-    config.train.max_steps = 0
-    config.train.num_epochs = epochs
-    config.train.batch_size = setup.batch_size
-    config.train.grad_accum = accum
-    config.train.warmup_ratio = 0.03
-    config.train.precision = "fp32" if resources.on_cpu else "bf16"
-    config.train.gradient_checkpointing = setup.grad_ckpt
-    config.data.max_length = seq_len
-    if train_file:
-        config.data.train_file = train_file
-    return config.validate()
-

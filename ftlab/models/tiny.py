@@ -88,7 +88,6 @@ def build_model(tokenizer, seed: int = 0):
 
 
 def _corpus_batch(tokenizer, rng: random.Random, batch_size: int):
-    import torch
     from ftlab.data.tasks import TASKS
 
     skills = [t for t in TASKS.values() if t.in_base]

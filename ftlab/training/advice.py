@@ -28,39 +28,24 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and any(m in str(exc).lower() for m in _OOM_MARKERS)
 
 
-_ESTIMATED_METHODS = {"full": "full", "freeze": "freeze", "lora": "lora", "lora_plus": "lora", "rslora": "lora",
-                      "dora": "lora", "pissa": "lora", "qlora": "qlora"}
-_OPTIMIZERS = {"adamw_torch": "adamw", "adamw_bnb_8bit": "adamw_8bit", "paged_adamw_8bit": "paged_adamw_8bit",
-               "adafactor": "adafactor", "sgd": "sgd"}
-
-
 def estimate_for_config(config: "Config"):
-    """The estimator's peak training memory for a run config, or None for methods it does not model."""
+    """The estimator's peak training memory for a run config on this machine's device, or None if unknown."""
     import torch
 
-    from ftlab.config import ALL_LINEAR
-    from ftlab.models.estimate import TrainingSetup, estimate_memory
+    from ftlab.models.estimate import Hardware, estimate_memory
 
-    method = _ESTIMATED_METHODS.get(config.method.name)
-    if method is None:
-        return None
-    t, m = config.train, config.method
-    cuda = torch.cuda.is_available()
-    precision = "fp32" if t.precision == "fp32" or (t.precision == "auto" and not cuda) else "mixed"
-    targets = "all_linear" if m.target_modules in (ALL_LINEAR, ["all-linear"]) else list(m.target_modules)
-    setup = TrainingSetup(method=method, precision=precision, bits=m.bits, double_quant=m.double_quant,
-                          batch_size=t.batch_size, seq_len=config.data.max_length, grad_accum=t.grad_accum,
-                          grad_ckpt=t.gradient_checkpointing, optimizer=_OPTIMIZERS[t.optimizer], lora_r=m.lora_r,
-                          lora_targets=targets, freeze_trainable_layers=m.freeze_layers,
-                          device="cuda" if cuda else "cpu")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        return estimate_memory(config.model.name, setup)
+        return estimate_memory(config.model.name, config, Hardware(device=device))
     except (FtlabError, OSError, ValueError):
         return None
 
 
 def memory_advice(config: "Config") -> list[str]:
+    from ftlab.training.methods import METHODS
+
     t, m = config.train, config.method
+    method = METHODS[m.name]
     changes = []  # (advice, settings that carry it out)
     if t.batch_size > 1:
         changes.append((f"set train.batch_size={t.batch_size // 2} and train.grad_accum={t.grad_accum * 2} (same "
@@ -69,13 +54,13 @@ def memory_advice(config: "Config") -> list[str]:
     if not t.gradient_checkpointing:
         changes.append(("set train.gradient_checkpointing=true (activations recomputed in backward, ~30% slower)",
                         {"train.gradient_checkpointing": True}))
-    if m.name in ("full", "freeze", "bitfit"):
+    if not method.new_parameters:
         changes.append(("use method.name=lora (no gradients or optimizer state for the base weights)",
                         {"method.name": "lora"}))
-    if m.name != "qlora" and m.name not in ("prompt_tuning", "prefix_tuning", "p_tuning"):
+    if not method.quantized and method.family != "prompt":
         changes.append(("use method.name=qlora (4-bit base: about a quarter of the weight memory)",
                         {"method.name": "qlora"}))
-    if t.optimizer == "adamw_torch" and m.name in ("full", "freeze"):
+    if t.optimizer == "adamw_torch" and not method.new_parameters:
         changes.append(("set train.optimizer=adamw_bnb_8bit (8-bit optimizer state)",
                         {"train.optimizer": "adamw_bnb_8bit"}))
     if config.data.max_length > 256:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ftlab.errors import FtlabError
+from ftlab.files import atomic_write_text
 
 if TYPE_CHECKING:
     from ftlab.config import Config
@@ -102,18 +103,13 @@ def write_launch_files(config: "Config", folder: str | Path, strategy: str = "dd
     if strategy in ("zero2", "zero3"):
         stage = int(strategy[-1])
         ds_file = folder / f"ds_zero{stage}.json"
-        _atomic_write(ds_file, json.dumps(deepspeed_config(stage), indent=2) + "\n")
+        atomic_write_text(ds_file, json.dumps(deepspeed_config(stage), indent=2) + "\n")
         files["deepspeed"] = ds_file
     acc = accelerate_config(config, strategy, num_gpus, str(ds_file) if ds_file else None)
     acc_path = folder / f"accelerate_{strategy}.yaml"
-    _atomic_write(acc_path, yaml.safe_dump(acc, sort_keys=False))
+    atomic_write_text(acc_path, yaml.safe_dump(acc, sort_keys=False))
     files["accelerate"] = acc_path
     command = (f"accelerate launch --config_file {shlex.quote(str(acc_path))} -m ftlab.cli train "
                f"{shlex.quote(str(config_path))}")
     return {"files": {k: str(v) for k, v in files.items()}, "command": command}
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -18,11 +18,12 @@ process agrees on the same directory and only the main process writes it.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ftlab.files import append_jsonl, atomic_write_json, read_json, read_jsonl, write_jsonl
 
 if TYPE_CHECKING:
     from ftlab.config import Config
@@ -71,36 +72,24 @@ class RunDir:
         return self.path / "final"
 
     def append(self, stream: str, row: dict) -> None:
-        if not self.writer:
-            return
-        with open(self.path / f"{stream}.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
+        if self.writer:
+            append_jsonl(self.path / f"{stream}.jsonl", row)
 
     def read(self, stream: str) -> list[dict]:
-        file = self.path / f"{stream}.jsonl"
-        if not file.exists():
-            return []
-        return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return read_jsonl(self.path / f"{stream}.jsonl")
 
     def truncate(self, stream: str, after_step: int) -> None:
         """Drop the rows logged after ``after_step`` (a resumed run logs them again)."""
-        if not self.writer:
-            return
-        kept = [row for row in self.read(stream) if row.get("step", 0) <= after_step]
-        tmp = self.path / f".{stream}.jsonl.tmp"
-        tmp.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
-        os.replace(tmp, self.path / f"{stream}.jsonl")
+        if self.writer:
+            write_jsonl(self.path / f"{stream}.jsonl",
+                        [row for row in self.read(stream) if row.get("step", 0) <= after_step])
 
     def write_json(self, name: str, data: dict) -> None:
-        if not self.writer:
-            return
-        tmp = self.path / f".{name}.tmp"
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path / name)
+        if self.writer:
+            atomic_write_json(self.path / name, data)
 
     def read_json(self, name: str) -> dict:
-        file = self.path / name
-        return json.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+        return read_json(self.path / name)
 
     def update_results(self, **values) -> dict:
         results = {**self.read_json("results.json"), **values}

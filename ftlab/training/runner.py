@@ -1,8 +1,10 @@
-"""``ftlab.train(config)``: supervised fine-tuning through TRL's SFTTrainer.
+"""``ftlab.train(config)``: one training stage of a run, through the TRL trainer of that stage.
 
-ftlab's part is around the trainer, not inside it: load the data and the model
-the way the method says, hand TRL prompt-completion chat rows (so the loss
-falls on the completion only), and record everything in a run directory.
+ftlab's part is around the trainer, not inside it: load the data (any source,
+any format) and turn it into the rows the stage reads, load and prepare the
+model the way the method says, and record everything in a run directory.
+The stage (``train.stage``, :mod:`ftlab.training.stages`) picks the trainer;
+the method (``method.name``, :mod:`ftlab.training.methods`) picks what trains.
 """
 
 from __future__ import annotations
@@ -10,15 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ftlab.config import Config
 from ftlab.errors import ConfigError, FtlabError
-from ftlab.training.monitor import Listener, RunMonitor
+from ftlab.training.run_callback import Listener, RunMonitor
 from ftlab.training.rundir import RunDir
-
-if TYPE_CHECKING:
-    from trl import SFTTrainer
 
 
 @dataclass
@@ -27,19 +26,6 @@ class TrainResult:
     model: Any
     tokenizer: Any
     results: dict
-
-
-def count_parameters(model) -> tuple[int, int]:
-    """(trainable, total), counting a 4-bit packed weight as the parameters it stands for."""
-    trainable = total = 0
-    for param in model.parameters():
-        n = param.numel()
-        if hasattr(param, "quant_state"):  # bitsandbytes Params4bit packs two weights per byte
-            n = param.quant_state.shape.numel()
-        total += n
-        if param.requires_grad:
-            trainable += n
-    return trainable, total
 
 
 def precision_flags(precision: str) -> dict:
@@ -57,13 +43,13 @@ def precision_flags(precision: str) -> dict:
     return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
 
 
-def sft_args(config: Config, run: RunDir):
+def training_arguments(config: Config, run: RunDir) -> dict:
+    """The TrainingArguments every stage shares; a stage adds its own (max_length, packing, beta...)."""
     import torch
-    from trl import SFTConfig
 
     t = config.train
     evaluate = t.eval_steps > 0
-    return SFTConfig(
+    return dict(
         output_dir=str(run.checkpoints_dir),
         max_steps=t.max_steps if t.max_steps > 0 else -1,
         num_train_epochs=t.num_epochs,
@@ -90,9 +76,6 @@ def sft_args(config: Config, run: RunDir):
         save_total_limit=t.save_total_limit,
         gradient_checkpointing=t.gradient_checkpointing,
         report_to=t.report_to or "none",
-        max_length=config.data.max_length,
-        completion_only_loss=t.completion_only_loss,
-        packing=t.packing,
         disable_tqdm=True,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
@@ -101,44 +84,39 @@ def sft_args(config: Config, run: RunDir):
     )
 
 
-def build_trainer(config: Config, run: RunDir, callbacks: list) -> "SFTTrainer":
-    """Load data and model as the method says and wrap them in TRL's SFTTrainer.
+def build_trainer(config: Config, run: RunDir, callbacks: list):
+    """Load data and model as the stage and method say and wrap them in the stage's TRL trainer.
 
     Records the data version in the run directory on the way.
     """
     from transformers import PrinterCallback, set_seed
-    from trl import SFTTrainer
 
-    from ftlab.data.loading import load_splits, recorded_version, to_chat
-    from ftlab.models.loading import check_target_modules, load_model, load_tokenizer
-    from ftlab.training import methods
+    from ftlab.data.rows import to_dataset
+    from ftlab.data.sources import load_data
+    from ftlab.models.loader import load_tokenizer
+    from ftlab.training import preparation
+    from ftlab.training.stages import STAGES, TrainerInputs
 
-    method = methods.METHODS[config.method.name]
-    splits = load_splits(config.data)
+    stage = STAGES[config.train.stage]
+    data = load_data(config.data)
     run.write_json("data.json", {
-        "version": recorded_version(config.data, splits),
+        "version": data.version, "source": data.source,
         "task": None if config.data.train_file else config.data.task,
         "files": {k: config.get(f"data.{k}") for k in ("train_file", "validation_file", "test_file")},
-        "rows": {name: len(split) for name, split in splits.items()}})
+        "rows": data.sizes()})
+    system = config.data.system_prompt
+    train_rows = to_dataset(data["train"], stage.rows, system, config.data.train_file or config.data.task)
+    eval_rows = to_dataset(data["validation"], stage.rows, system, "the validation split") \
+        if config.train.eval_steps > 0 else None
     tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
     set_seed(config.train.seed)  # adapter init (and PiSSA's randomized SVD) must repeat on resume
-    model = load_model(config.model.name, config.model.dtype,
-                       method.quantization(config.method) if method.quantization else None,
-                       config.model.trust_remote_code)
-    if method.uses_peft and method.family == "low-rank":
-        check_target_modules(model, config.method.target_modules)
-    model = methods.prepare_model(model, config, methods.total_optimizer_steps(config, len(splits["train"])))
-    methods.remember_initial_adapter(model, config, run.path / "pissa_init")
-    system = config.data.system_prompt
-    trainer = SFTTrainer(
-        model=model,
-        args=sft_args(config, run),
-        train_dataset=to_chat(splits["train"], system),
-        eval_dataset=to_chat(splits["validation"], system) if config.train.eval_steps > 0 else None,
-        processing_class=tokenizer,
-        optimizers=(methods.make_optimizer(model, config), None),
-        callbacks=callbacks + methods.method_callbacks(model, config),
-    )
+    model = preparation.load_base(config)
+    model = preparation.prepare_model(model, config, preparation.total_optimizer_steps(config, len(train_rows)))
+    preparation.remember_initial_adapter(model, config, run.path / "initial_adapter")
+    trainer = stage.build_trainer(TrainerInputs(
+        config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
+        arguments=training_arguments(config, run), callbacks=callbacks + preparation.method_callbacks(model, config),
+        optimizer=preparation.make_optimizer(model, config)))
     trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
     for callback in trainer.callback_handler.callbacks:
         if type(callback).__name__ == "TensorBoardCallback":
@@ -171,10 +149,10 @@ def _keep_best(trainer, run: RunDir) -> dict:
 def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> TrainResult:
     from transformers import EarlyStoppingCallback
 
-    from ftlab.monitor.system import peak_rss_mb
+    from ftlab.monitor.sampling import peak_rss_mb
     from ftlab.training.advice import explain_failure
-    from ftlab.training.measure import tensor_memory
-    from ftlab.training.methods import save_final
+    from ftlab.training.preparation import count_parameters, save_final
+    from ftlab.training.tensor_memory import tensor_memory
 
     monitor = RunMonitor(run, listeners)
     first_step = int(Path(resume_from).name.split("-")[-1]) if resume_from else 0
@@ -194,7 +172,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         seconds = time.time() - start
         if monitor.stop_reason == "nan_loss":
             raise explain_failure(config, "nan_loss", step=monitor.nan_step)
-        save_final(trainer, config, run.final_dir, run.path / "pissa_init")
+        save_final(trainer, config, run.final_dir, run.path / "initial_adapter")
     except BaseException as exc:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         advice = explain_failure(config, exc)

@@ -14,8 +14,8 @@ from ftlab.training.rundir import RunDir
 
 def load_trained(run_dir: str | Path, which: str = "final"):
     """(model, tokenizer) from ``run_dir/which`` (``final``, ``best`` or ``checkpoints/checkpoint-N``)."""
-    from ftlab.models.loading import load_model, load_tokenizer
-    from ftlab.training.methods import METHODS
+    from ftlab.models.loader import load_model, load_tokenizer
+    from ftlab.training.preparation import load_base
 
     run = RunDir(run_dir)
     folder = run.path / which
@@ -26,12 +26,8 @@ def load_trained(run_dir: str | Path, which: str = "final"):
     config = run.config()
     tokenizer_source = folder if (folder / "tokenizer_config.json").exists() else run.path / "final"
     tokenizer = load_tokenizer(str(tokenizer_source) if tokenizer_source.is_dir() else config.model.name)
-    method = METHODS[config.method.name]
     if not (folder / "adapter_config.json").exists():
         return load_model(str(folder), config.model.dtype).eval(), tokenizer
     from peft import PeftModel
 
-    base = load_model(config.model.name, config.model.dtype,
-                      method.quantization(config.method) if method.quantization else None,
-                      config.model.trust_remote_code)
-    return PeftModel.from_pretrained(base, str(folder)).eval(), tokenizer
+    return PeftModel.from_pretrained(load_base(config), str(folder)).eval(), tokenizer

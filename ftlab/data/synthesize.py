@@ -66,8 +66,8 @@ def template_pairs(chunk: str, source: str, n: int, rng: random.Random) -> list[
 def model_pairs(chunks: list[str], model: Any, tokenizer: Any = None, max_new_tokens: int = 96
                 ) -> list[tuple[str, str]]:
     """One (question, answer) per chunk, both written by ``model`` (a name or a loaded model)."""
-    from ftlab.eval.generate import generate
-    from ftlab.models.loading import load_model, load_tokenizer
+    from ftlab.models.generation import generate
+    from ftlab.models.loader import load_model, load_tokenizer
 
     if isinstance(model, str):
         tokenizer, model = load_tokenizer(model), load_model(model)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ftlab.config import Config
 
 
 def _print(data: dict) -> None:
@@ -18,7 +22,7 @@ def _has_config(source: str) -> bool:
 
 def model_info(source: str) -> dict:
     """Parsed name plus, when a config is at hand (local folder, built-in), the architecture facts."""
-    from ftlab.models.inspect import inspect_architecture
+    from ftlab.models.architecture import inspect_architecture
     from ftlab.models.names import parse_model_name
 
     info = parse_model_name(source).to_dict()
@@ -34,25 +38,43 @@ def _cmd_model_info(args) -> None:
     _print(model_info(args.model))
 
 
-def _cmd_estimate(args) -> None:
-    from ftlab.models.estimate import TrainingSetup, estimate_inference, estimate_memory, estimate_time, get_gpu
+# Flags of `ftlab estimate` that set a config field directly; anything else goes through --set.
+ESTIMATE_FLAGS = {"method": "method.name", "batch_size": "train.batch_size", "max_length": "data.max_length",
+                  "gradient_checkpointing": "train.gradient_checkpointing", "optimizer": "train.optimizer",
+                  "precision": "train.precision", "dtype": "model.dtype", "lora_r": "method.lora_r",
+                  "bits": "method.bits", "target_modules": "method.target_modules"}
 
-    targets = args.targets if args.targets in ("attention", "attention_mlp", "all_linear") else args.targets.split(",")
-    setup = TrainingSetup(method=args.method, precision=args.precision, bits=args.bits, batch_size=args.batch_size,
-                          seq_len=args.seq_len, grad_accum=args.grad_accum, grad_ckpt=args.grad_ckpt,
-                          optimizer=args.optimizer, lora_r=args.lora_r, lora_targets=targets, gpus=args.gpus,
-                          zero=args.zero, fsdp=args.fsdp, device="cpu" if args.cpu else "cuda")
-    memory = estimate_memory(args.model, setup)
+
+def estimate_config(args) -> "Config":
+    """The config to price: a YAML file or the defaults, then the flags, then --set, in that order."""
+    from ftlab.config import Config
+
+    config = Config.load(args.config) if args.config else Config()
+    for flag, path in ESTIMATE_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            config.set(path, value)
+    config.override(args.set or [])
+    config.model.name = args.model or config.model.name
+    return config
+
+
+def _cmd_estimate(args) -> None:
+    from ftlab.models.estimate import Hardware, estimate_inference, estimate_memory, estimate_time, get_gpu
+
+    config = estimate_config(args)
+    hardware = Hardware(gpus=args.gpus, strategy=args.strategy, device="cpu" if args.cpu else "cuda")
+    memory = estimate_memory(config.model.name, config, hardware)
     out = memory.to_dict()
-    out["mode"] = "config" if _has_config(args.model) else "name only"
+    out["mode"] = "config" if _has_config(config.model.name) else "name only"
     if args.gpu:
         gpu = get_gpu(args.gpu)
         out["gpu"] = {"name": gpu.name, "memory_gb": gpu.memory_gb, "fits": memory.fits(gpu.memory_gb)}
-    out["inference"] = estimate_inference(args.model, context=args.context)
+    out["inference"] = estimate_inference(config.model.name, context=args.context)
     out["time"] = None
     if args.tokens:
-        out["time"] = estimate_time(args.model, setup, tokens=args.tokens, gpu=args.gpu or "A100-80GB",
-                                    epochs=args.epochs).to_dict()
+        out["time"] = estimate_time(config.model.name, config, tokens=args.tokens, gpu=args.gpu or "A100-80GB",
+                                    epochs=args.epochs, hardware=hardware).to_dict()
     _print(out)
 
 
@@ -79,24 +101,25 @@ def add_commands(commands) -> None:
     info.add_argument("model", metavar="NAME_OR_PATH")
     info.set_defaults(run=_cmd_model_info)
 
-    est = commands.add_parser("estimate", help="training memory (breakdown in GB), inference memory, "
+    est = commands.add_parser("estimate", help="training memory (breakdown in GB) of a config, inference memory, "
                               "and time/cost for a token count")
-    est.add_argument("--model", required=True, metavar="NAME_OR_PATH")
-    est.add_argument("--method", default="lora", choices=["full", "freeze", "lora", "qlora"])
-    est.add_argument("--bits", type=int, default=4, choices=[4, 8], help="QLoRA base bits")
-    est.add_argument("--precision", default="mixed", choices=["fp32", "mixed", "bf16"])
-    est.add_argument("--batch-size", type=int, default=1, help="per device")
-    est.add_argument("--seq-len", type=int, default=2048)
-    est.add_argument("--grad-accum", type=int, default=1)
-    est.add_argument("--grad-ckpt", action="store_true", help="gradient checkpointing")
-    est.add_argument("--optimizer", default="adamw",
-                     choices=["adamw", "adamw_8bit", "paged_adamw", "paged_adamw_8bit", "adafactor", "sgd"])
-    est.add_argument("--lora-r", type=int, default=16)
-    est.add_argument("--targets", default="all_linear",
-                     help="attention | attention_mlp | all_linear, or module names separated by commas")
+    est.add_argument("--model", default=None, metavar="NAME_OR_PATH", help="model.name (default: the config's)")
+    est.add_argument("--config", default=None, metavar="CONFIG.yaml", help="price this run config")
+    est.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override a setting (repeatable)")
+    est.add_argument("--method", default=None, help="method.name")
+    est.add_argument("--batch-size", type=int, default=None, help="train.batch_size (per device)")
+    est.add_argument("--max-length", type=int, default=None, help="data.max_length (tokens per sequence)")
+    est.add_argument("--gradient-checkpointing", action="store_const", const=True, default=None,
+                     help="train.gradient_checkpointing=true")
+    est.add_argument("--optimizer", default=None, help="train.optimizer")
+    est.add_argument("--precision", default=None, help="train.precision: auto, fp32, bf16, fp16")
+    est.add_argument("--dtype", default=None, help="model.dtype: auto, float32, bfloat16, float16")
+    est.add_argument("--lora-r", type=int, default=None, help="method.lora_r")
+    est.add_argument("--bits", type=int, default=None, help="method.bits (QLoRA base)")
+    est.add_argument("--target-modules", default=None, help="method.target_modules, comma-separated or all-linear")
     est.add_argument("--gpus", type=int, default=1)
-    est.add_argument("--zero", type=int, default=0, choices=[0, 1, 2, 3], help="DeepSpeed ZeRO stage")
-    est.add_argument("--fsdp", action="store_true", help="FSDP full sharding (like ZeRO-3)")
+    est.add_argument("--strategy", default="ddp", choices=["ddp", "fsdp", "zero2", "zero3"],
+                     help="how several GPUs share the model, as in `ftlab launch-config`")
     est.add_argument("--gpu", default=None, help="GPU type from the table, for fits / time / cost")
     est.add_argument("--tokens", type=int, default=None, help="training tokens per epoch, for time and cost")
     est.add_argument("--epochs", type=float, default=1.0)

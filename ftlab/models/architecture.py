@@ -51,6 +51,9 @@ class ArchitectureInfo:
     tie_word_embeddings: bool
     embedding_params: int
     layer_params: int
+    bias_params: int = 0
+    norm_params: int = 0  # 1-D normalisation scales (what BitFit trains on bias-free models)
+    stored_dtype: str | None = None  # the checkpoint's dtype, as model.dtype "auto" loads it
     linears: list[LinearGroup] = field(default_factory=list)
     lora_presets: dict[str, list[str]] = field(default_factory=dict)
 
@@ -154,9 +157,19 @@ def inspect_architecture(source: Any, trust_remote_code: bool = False) -> Archit
         tie_word_embeddings=bool(getattr(text, "tie_word_embeddings", False)),
         embedding_params=embedding_params,
         layer_params=layer_params,
+        bias_params=sum(p.numel() for n, p in model.named_parameters() if n.endswith(".bias")),
+        norm_params=sum(p.numel() for n, p in model.named_parameters() if p.dim() == 1 and "norm" in n.lower()),
+        stored_dtype=_dtype_name(getattr(text, "dtype", None)),
         linears=linears,
         lora_presets=lora_presets(linears),
     )
+
+
+def _dtype_name(dtype: Any) -> str | None:
+    """'bfloat16' from torch.bfloat16 or the string a config.json holds."""
+    if dtype is None:
+        return None
+    return str(dtype).replace("torch.", "")
 
 
 def _first(config, *names: str, default: Any = ...) -> Any:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from transformers import TrainerCallback
 
-from ftlab.monitor.system import SystemSampler
+from ftlab.monitor.sampling import SystemSampler
 from ftlab.training.rundir import RunDir
 
 

@@ -1,5 +1,9 @@
 """Measure what a training step really holds in memory, to check the estimator against.
 
+The model is loaded and prepared by training's own code
+(:mod:`ftlab.training.preparation`), so the estimator is checked against the
+model ``ftlab train`` would train, for any method in the registry.
+
 On the CPU there is no allocator counter like ``torch.cuda.max_memory_allocated``
 and the process RSS mixes in Python and library memory, so the peak is read from
 PyTorch's profiler with ``profile_memory=True``: it records every tensor
@@ -15,8 +19,13 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from ftlab.models.estimate import TrainingSetup
+from ftlab.config import Config
+from ftlab.training.methods import METHODS
+from ftlab.training.preparation import load_base, make_optimizer, prepare_model
+
+MB = 2 ** 20
 
 
 @dataclass
@@ -33,43 +42,19 @@ class Measurement:
         return asdict(self)
 
 
-def _layer_list(model):
-    import torch
+def prepared_model(source: Any, config: Config, total_steps: int = 100) -> Any:
+    """``source`` (a model name, folder or model object) loaded and prepared as ``config`` trains it.
 
-    lists = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList)]
-    return max(lists, key=len)
-
-
-def prepare(model, setup: TrainingSetup):
-    """The model as ``setup.method`` trains it: all weights, the last layers, or LoRA adapters."""
-    from peft import LoraConfig, get_peft_model
-
-    from ftlab.models.inspect import inspect_architecture
-
-    if setup.method == "full":
-        return model
-    if setup.method == "freeze":
-        model.requires_grad_(False)
-        for layer in list(_layer_list(model))[-setup.freeze_trainable_layers:]:
-            layer.requires_grad_(True)
-        return model
-    targets = setup.lora_targets
-    if isinstance(targets, str):
-        targets = inspect_architecture(model.config).lora_presets[targets]
-    return get_peft_model(model, LoraConfig(r=setup.lora_r, lora_alpha=2 * setup.lora_r, target_modules=targets))
-
-
-def quantized_copy(model, bits: int):
-    """Reload ``model`` with bitsandbytes-quantized linear layers, as QLoRA loads a base model."""
-    import torch
-    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
-
-    quant = (BitsAndBytesConfig(load_in_8bit=True) if bits == 8 else
-             BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                bnb_4bit_compute_dtype=torch.float32))
-    with tempfile.TemporaryDirectory() as folder:
-        model.save_pretrained(folder)
-        return AutoModelForCausalLM.from_pretrained(folder, quantization_config=quant)
+    A model object is saved to a temporary folder first and loaded from there
+    like any local model folder, so quantization and ``model.dtype`` apply.
+    """
+    if not isinstance(source, str):
+        with tempfile.TemporaryDirectory() as folder:
+            source.save_pretrained(folder)
+            model = load_base(config, name=folder)
+    else:
+        model = load_base(config, name=source)
+    return prepare_model(model, config, total_steps)
 
 
 def _nbytes(tensors) -> int:
@@ -113,7 +98,7 @@ def _profiled_peak(fn) -> int:
     return peak
 
 
-def measure_training_step(model, setup: TrainingSetup, seed: int = 0) -> Measurement:
+def measure_training_step(model, config: Config, seed: int = 0) -> Measurement:
     """Train ``model`` (already prepared for the method) for two steps and read its memory."""
     import torch
 
@@ -121,16 +106,16 @@ def measure_training_step(model, setup: TrainingSetup, seed: int = 0) -> Measure
     torch.manual_seed(seed)
     model.train()
     model.config.use_cache = False
-    if setup.grad_ckpt:
+    mixed = config.train.precision in ("bf16", "fp16") and next(model.parameters()).dtype == torch.float32
+    if config.train.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         if hasattr(model, "enable_input_require_grads"):
             model.enable_input_require_grads()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=1e-4)
+    optimizer = make_optimizer(model, config) or _trainer_optimizer(trainable, config)
     vocab = model.config.get_text_config().vocab_size
-    ids = torch.randint(3, vocab, (setup.batch_size, setup.seq_len), device="cuda" if cuda else "cpu")
-    autocast = torch.autocast("cuda" if cuda else "cpu", dtype=torch.bfloat16,
-                              enabled=setup.precision == "mixed")
+    ids = torch.randint(3, vocab, (config.train.batch_size, config.data.max_length), device="cuda" if cuda else "cpu")
+    autocast = torch.autocast("cuda" if cuda else "cpu", dtype=torch.bfloat16, enabled=mixed)
 
     def step():
         with autocast:
@@ -141,7 +126,7 @@ def measure_training_step(model, setup: TrainingSetup, seed: int = 0) -> Measure
 
     step()  # creates the optimizer state
     states = [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v) and v.dim() > 0]
-    adapter = [p for n, p in model.named_parameters() if "lora_" in n]
+    adapter = _added_parameters(model) if METHODS[config.method.name].new_parameters else []
     params = list(model.parameters())
     if cuda:
         torch.cuda.synchronize()
@@ -171,3 +156,41 @@ def measure_training_step(model, setup: TrainingSetup, seed: int = 0) -> Measure
                        optimizer=_nbytes(states),
                        activations=activations, adapter=_nbytes(adapter), peak=peak,
                        trainable_params=sum(p.numel() for p in trainable))
+
+
+def _added_parameters(model) -> list:
+    """The parameters PEFT added (trained or frozen): named with the tuner's prefix, or the prompt encoder's."""
+    prefix = getattr(getattr(model, "base_model", None), "prefix", None)
+    return [p for name, p in model.named_parameters()
+            if (prefix and prefix in name) or name.startswith("prompt_encoder.")]
+
+
+def _trainer_optimizer(params: list, config: Config):
+    """The optimizer the trainer builds for ``train.optimizer`` (AdamW, 8-bit AdamW, Adafactor, SGD)."""
+    import torch
+    from transformers import Trainer, TrainingArguments
+
+    with tempfile.TemporaryDirectory() as folder:
+        args = TrainingArguments(output_dir=folder, optim=config.train.optimizer,
+                                 learning_rate=config.train.learning_rate, use_cpu=not torch.cuda.is_available(),
+                                 report_to="none")
+    cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(args)
+    return cls(params, **kwargs)
+
+
+def compare_with_estimate(source: Any, config: Config, label: str = "") -> dict:
+    """One row of the estimate-vs-measured table: the estimator's figures next to a measured training step."""
+    from ftlab.models.architecture import inspect_architecture
+    from ftlab.models.estimate import GB, Hardware, estimate_memory
+
+    architecture = inspect_architecture(source if isinstance(source, str) else source.config)
+    measured = measure_training_step(prepared_model(source, config), config)
+    estimate = estimate_memory(architecture, config, Hardware(device="cpu"))
+    exact = all(abs(estimate.breakdown[part] * GB - getattr(measured, part)) < 1024
+                for part in ("gradients", "optimizer"))
+    return {"model": label or architecture.model_type, "method": config.method.name,
+            "params (M)": round(architecture.params / 1e6, 2), "trainable": measured.trainable_params,
+            "estimated trainable": estimate.trainable_params,
+            "estimated MB": round(estimate.total_gb * GB / MB, 2), "measured MB": round(measured.peak / MB, 2),
+            "error %": round(100 * (estimate.total_gb * GB / measured.peak - 1), 1),
+            "exact params/grads/optimizer": exact and estimate.trainable_params == measured.trainable_params}
