@@ -273,7 +273,11 @@ class NearDedup(Step):
 
 @dataclass
 class MaskPII(Step):
-    """Replace e-mails, phone numbers, card/IBAN/ID numbers, IP addresses and URL credentials by placeholders."""
+    """Replace e-mails, phone, card, IBAN, ID and passport numbers, IPs and URL credentials by placeholders.
+
+    English, Chinese and mixed text alike (mainland IDs and phone numbers, UnionPay cards); ``ftlab.data.pii``
+    says what each kind must look like and which numbers (orders, versions, dates) are left alone.
+    """
 
     name: ClassVar[str] = "pii"
     kinds: tuple[str, ...] | list[str] = ()

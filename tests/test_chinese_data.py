@@ -1,0 +1,88 @@
+"""Chinese and mixed Chinese/English rows through the quality steps: personal data."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ftlab.data.pii import MASKS, card_ok, luhn_ok, mask_pii, resident_id_ok
+
+PII_ROWS = [json.loads(line) for line in
+            (Path(__file__).parent / "data" / "pii_mixed.jsonl").read_text(encoding="utf-8").splitlines()]
+_MASK = re.compile("|".join(map(re.escape, set(MASKS.values()))))
+
+
+def masked_parts(original: str, masked: str) -> list[str]:
+    """The pieces of ``original`` that the placeholders in ``masked`` replaced."""
+    pieces = _MASK.split(masked)
+    return list(re.fullmatch("(.+?)".join(map(re.escape, pieces)), original, re.S).groups())
+
+
+# --- personal data --------------------------------------------------------------
+
+
+def test_the_labelled_pii_set_is_what_it_claims():
+    spans = [(s["kind"], s["text"]) for r in PII_ROWS for s in r["spans"]]
+    negatives = [k for r in PII_ROWS for k in r["keep"]]
+    assert len(PII_ROWS) >= 150 and len(negatives) >= 60
+    assert {r["domain"] for r in PII_ROWS} == {"customer_service", "hr", "ecommerce", "tech_support", "negatives"}
+    assert all(s["text"] in r["text"] for r in PII_ROWS for s in r["spans"])
+    assert all(k in r["text"] for r in PII_ROWS for k in r["keep"])
+    ids = [text for kind, text in spans if kind == "cn_id"]
+    cards = [re.sub(r"\D", "", text) for kind, text in spans if kind == "credit_card"]
+    assert len(ids) >= 10 and all(resident_id_ok(t) for t in ids)
+    assert len(cards) >= 10 and all(card_ok(c) for c in cards)
+    # the wrong check digits among the negatives really are wrong
+    id_like = [k for k in negatives if re.fullmatch(r"\d{17}[\dX]", k)]
+    card_like = [re.sub(" ", "", k) for k in negatives if re.fullmatch(r"62[\d ]{14,21}", k)]
+    assert len(id_like) >= 2 and not any(resident_id_ok(k) for k in id_like)
+    assert len(card_like) >= 2 and not any(luhn_ok(k) for k in card_like)
+
+
+def test_pii_on_mixed_rows_finds_95_percent_and_masks_no_hard_negative():
+    missed, wrong = [], []
+    for row in PII_ROWS:
+        masked, _ = mask_pii(row["text"])
+        parts = masked_parts(row["text"], masked)
+        labelled = [s["text"] for s in row["spans"]]
+        missed += [f"{s['kind']} {s['text']!r} in {row['text']!r}" for s in row["spans"] if s["text"] not in parts]
+        wrong += [f"{part!r} in {row['text']!r}" for part in parts if part not in labelled]
+    n = sum(len(r["spans"]) for r in PII_ROWS)
+    assert not wrong and len(missed) <= 0.05 * n, (
+        f"recall {1 - len(missed) / n:.1%} of {n} spans; missed:\n" + "\n".join(missed)
+        + f"\n{len(wrong)} false mask(s):\n" + "\n".join(wrong))
+
+
+@pytest.mark.parametrize("text, masked, counts", [
+    ("请联系张三zhangsan@example.com或13800138000咨询。", "请联系张三[EMAIL]或[PHONE]咨询。", {"email": 1, "phone": 1}),
+    ("客户张伟（身份证11010519491231002X）申请挂失，工资卡6222021234567890128。",
+     "客户张伟（身份证[ID]）申请挂失，工资卡[CARD]。", {"cn_id": 1, "credit_card": 1}),
+    ("请拨打0571-87654321 转 8001找王经理，报订单号 2023110512345678即可。",
+     "请拨打[PHONE]找王经理，报订单号 2023110512345678即可。", {"phone": 1}),
+    ("手机 +86 138-0013-8000 / (+86)13800138000 / 138 0013 8000，座机 (0755) 8888 6666、021 6123 4567",
+     "手机 [PHONE] / [PHONE] / [PHONE]，座机 [PHONE]、[PHONE]", {"phone": 5}),
+    ("护照号码：EA1234567，旧护照G12345678，passport no. 533380006",
+     "护照号码：[PASSPORT]，旧护照[PASSPORT]，passport no. [PASSPORT]", {"passport_no": 3}),
+    ("时间戳20240315093000，版本 3.10.12，version 1.2.3.4，GLM-4-9B-0414 和 gpt-4o-2024-08-06，价格¥2,999.00",
+     "时间戳20240315093000，版本 3.10.12，version 1.2.3.4，GLM-4-9B-0414 和 gpt-4o-2024-08-06，价格¥2,999.00", {}),
+    ("身份证号110105199003071235校验位不对，正确的是110105199003071239。",
+     "身份证号110105199003071235校验位不对，正确的是[ID]。", {"cn_id": 1}),
+])
+def test_pii_masks_exactly_what_it_should_in_chinese_text(text, masked, counts):
+    assert mask_pii(text) == (masked, counts)
+
+
+def test_resident_ids_need_the_check_character_and_a_real_birth_date():
+    assert resident_id_ok("11010519491231002X")  # the example in GB 11643-1999
+    assert resident_id_ok("11010519491231002x")
+    assert not resident_id_ok("110105194912310021")
+    assert not resident_id_ok("110105199002301231")  # right check character, but 30 February
+    assert not resident_id_ok("110105209901011234")  # right check character, born in 2099
+
+
+def test_cards_need_luhn_and_an_issuer_prefix():
+    assert luhn_ok("20240315093003") and not card_ok("20240315093003")  # a timestamp passing Luhn by chance
+    assert card_ok("6222021234567890128") and card_ok("4111111111111111")
+    assert luhn_ok("4567891234567120") and card_ok("4567891234567120")
+    assert mask_pii("订单号 4567891234567120")[1] == {}  # an order number, even one that passes Luhn
