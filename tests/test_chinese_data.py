@@ -1,16 +1,28 @@
-"""Chinese and mixed Chinese/English rows through the quality steps: personal data."""
+"""Chinese and mixed Chinese/English rows through the quality steps: personal data, normalisation."""
 
 import json
+import random
 import re
 from pathlib import Path
 
 import pytest
 
 from ftlab.data.pii import MASKS, card_ok, luhn_ok, mask_pii, resident_id_ok
+from ftlab.data.quality import Normalize, StepReport
+from ftlab.data.records import Record
 
 PII_ROWS = [json.loads(line) for line in
             (Path(__file__).parent / "data" / "pii_mixed.jsonl").read_text(encoding="utf-8").splitlines()]
 _MASK = re.compile("|".join(map(re.escape, set(MASKS.values()))))
+
+
+def qa(q, a, where):
+    return Record("qa", [{"role": "user", "content": q}, {"role": "assistant", "content": a}], meta={"where": where})
+
+
+def run(step, records):
+    report = StepReport(step.name, step.params(), rows_in=len(records))
+    return step.apply(records, random.Random(0), report), report
 
 
 def masked_parts(original: str, masked: str) -> list[str]:
@@ -86,3 +98,30 @@ def test_cards_need_luhn_and_an_issuer_prefix():
     assert card_ok("6222021234567890128") and card_ok("4111111111111111")
     assert luhn_ok("4567891234567120") and card_ok("4567891234567120")
     assert mask_pii("订单号 4567891234567120")[1] == {}  # an order number, even one that passes Luhn
+
+
+# --- normalisation --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, clean", [
+    ("Ｈｅｌｌｏ，ｗｏｒｌｄ", "Hello,world"),
+    ("请升级到（ｖ２）版本，会议10：30开始！！", "请升级到（v2）版本，会议10:30开始！！"),
+    ("Ｗｈａｔ？！ 用ＧＰＵ，训练", "What?! 用GPU，训练"),
+    ("\u3000\u3000第一段：ＡＰＩ", "第一段：API"),
+    ("①号窗口 ５㎏ x² ﬁle ½", "①号窗口 5㎏ x² ﬁle ½"),  # the rest of NFKC is left alone
+])
+def test_normalize_makes_letters_and_digits_half_width_and_keeps_chinese_punctuation(text, clean):
+    assert Normalize().clean(text) == clean
+
+
+def test_normalize_reports_width_changes_and_leaves_clean_chinese_alone():
+    chinese = "你好，我想问一下：退款（部分）什么时候到账？"
+    assert Normalize().clean(chinese) is chinese  # already normal: no new string built
+    rows = [qa(chinese, "三到五个工作日。", "row 1"), qa("ＡＰＩ报错", "请重试", "row 2"),
+            qa("cafe\u0301", "ｏｋ", "row 3"), qa("a  b", "ｏｋ", "row 4")]
+    kept, report = run(Normalize(), rows)
+    assert [m["content"] for r in kept for m in r.messages] == [
+        chinese, "三到五个工作日。", "API报错", "请重试", "café", "ok", "a b", "ok"]
+    assert report.changed == [{"where": "row 2", "what": "width: 1 field(s)"},
+                              {"where": "row 3", "what": "unicode NFC: 2 field(s)"},
+                              {"where": "row 4", "what": "width: 2 field(s)"}]
