@@ -1,4 +1,4 @@
-"""Chinese and mixed Chinese/English rows through the quality steps: personal data, normalisation."""
+"""Chinese and mixed Chinese/English rows through the quality steps: PII, normalisation, length."""
 
 import json
 import random
@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ftlab.data.pii import MASKS, card_ok, luhn_ok, mask_pii, resident_id_ok
-from ftlab.data.quality import Normalize, StepReport
+from ftlab.data.quality import LengthFilter, Normalize, StepReport
 from ftlab.data.records import Record
+from ftlab.errors import FtlabError
 
 PII_ROWS = [json.loads(line) for line in
             (Path(__file__).parent / "data" / "pii_mixed.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -125,3 +126,27 @@ def test_normalize_reports_width_changes_and_leaves_clean_chinese_alone():
     assert report.changed == [{"where": "row 2", "what": "width: 1 field(s)"},
                               {"where": "row 3", "what": "unicode NFC: 2 field(s)"},
                               {"where": "row 4", "what": "width: 2 field(s)"}]
+
+
+# --- length ---------------------------------------------------------------------
+
+
+def test_length_counts_chinese_characters_words_and_tokens():
+    answer = "退款会在三到五个工作日内退回到您的账户。"  # 20 characters, no spaces
+    rows = [qa("多久到账？", answer, "row 1"), qa("ok?", "ok", "row 2"),
+            qa("如何在Windows 11上用pip安装PyTorch？", "运行pip install torch即可。", "row 3")]
+    kept, report = run(LengthFilter(min_length=10), rows)
+    assert [r.meta["length"] for r in kept] == [26, 51] and report.dropped == [
+        {"where": "row 2", "reason": "too short (6 chars < 10)"}]
+    kept, report = run(LengthFilter(min_length=10, unit="words"), rows)
+    # row 1: 4 + 19 characters (。 is no word); row 3: 如 何 在 Windows 11 上 用 pip 安 装 PyTorch, 运 行 pip install torch 即 可
+    assert [r.meta["length"] for r in kept] == [23, 18]
+    assert report.dropped == [{"where": "row 2", "reason": "too short (2 words < 10)"}]
+    # the tokenizer by name, as the CLI gives it; byte-level, so three tokens per Chinese character
+    kept, report = run(LengthFilter(max_length=76, tokenizer="ftlab/tiny-chat"), rows)
+    assert [r.meta["length"] for r in kept] == [3 * 25 + 1, 6]
+    assert report.dropped == [{"where": "row 3", "reason": "too long (77 tokens > 76)"}]
+    with pytest.raises(FtlabError, match=r"length: unit='tokens' needs a tokenizer"):
+        run(LengthFilter(unit="tokens"), rows)
+    with pytest.raises(FtlabError, match=r"length: unit='bytes'; use 'chars', 'words'"):
+        run(LengthFilter(unit="bytes"), rows)

@@ -226,26 +226,63 @@ class DropEmpty(Step):
         return out
 
 
+# A word, for lengths: one Chinese or Japanese character, or a run of other letters and digits.
+_CJK_CHARACTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_WORDS = re.compile(f"[{_CJK_CHARACTERS}]|[^\\W{_CJK_CHARACTERS}]+")
+
+
 @dataclass
 class LengthFilter(Step):
-    """Too short to teach or too long to fit: length of all text in a row, in tokens when a tokenizer is given."""
+    """Too short to teach or too long to fit: the length of all text in a row, in characters, words or tokens.
+
+    ``unit``: "chars" counts characters (code points), so a 20-character
+    Chinese answer is 20 long, spaces or none.  "words" counts each Chinese or
+    Japanese character as a word, as Chinese word counts (字数) do, and each run
+    of other letters or digits as one, so that one limit means about the same
+    for Chinese, English and mixed rows; split at spaces, a Chinese paragraph
+    would be one word.  "tokens" counts the tokenizer's tokens, what a context
+    window holds.  Without a unit: tokens when a tokenizer is given, else
+    chars.  The tokenizer may be given by name ("ftlab/tiny-chat", a hub id), as
+    configs and ``--param length.tokenizer=...`` give it.
+    """
 
     name: ClassVar[str] = "length"
     min_length: int = 2
     max_length: int | None = None
     tokenizer: Any = None
+    unit: str | None = None
 
-    def measure(self, record: Record) -> int:
+    units: ClassVar[tuple[str, ...]] = ("chars", "words", "tokens")
+
+    @property
+    def _counted_in(self) -> str:
+        return self.unit or ("chars" if self.tokenizer is None else "tokens")
+
+    def measure(self, record: Record, tokenizer: Any = None) -> int:
+        """The length of the row's text; ``tokenizer`` is the loaded one where ``self.tokenizer`` is a name."""
         text = record.joined()
-        if self.tokenizer is None:
+        if self._counted_in == "chars":
             return len(text)
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        if self._counted_in == "words":
+            return len(_WORDS.findall(text))
+        tokenizer = self.tokenizer if tokenizer is None else tokenizer
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def apply(self, records, rng, report):
-        unit = "chars" if self.tokenizer is None else "tokens"
+        unit = self._counted_in
+        if unit not in self.units:
+            raise FtlabError(f"length: unit={unit!r}; use 'chars', 'words' (a CJK character or a run of other "
+                             "letters and digits is one) or 'tokens' (with a tokenizer).")
+        if unit == "tokens" and self.tokenizer is None:
+            raise FtlabError("length: unit='tokens' needs a tokenizer, e.g. tokenizer='ftlab/tiny-chat'.")
+        tokenizer = self.tokenizer
+        if isinstance(tokenizer, str):
+            from ftlab.models.loading import load_tokenizer
+
+            tokenizer = load_tokenizer(tokenizer)
         out = []
         for record in records:
-            n = self.measure(record)
+            n = self.measure(record, tokenizer)
             if n < self.min_length:
                 report.drop(record, f"too short ({n} {unit} < {self.min_length})")
             elif self.max_length is not None and n > self.max_length:
