@@ -1,4 +1,4 @@
-"""Chinese and mixed Chinese/English rows through the quality steps: PII, normalisation, length."""
+"""Chinese and mixed Chinese/English rows through the quality steps: PII, normalisation, length, near duplicates."""
 
 import json
 import random
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ftlab.data.dedup import jaccard, shingles
 from ftlab.data.pii import MASKS, card_ok, luhn_ok, mask_pii, resident_id_ok
-from ftlab.data.quality import LengthFilter, Normalize, StepReport
+from ftlab.data.quality import LengthFilter, NearDedup, Normalize, StepReport
 from ftlab.data.records import Record
 from ftlab.errors import FtlabError
 
@@ -150,3 +151,43 @@ def test_length_counts_chinese_characters_words_and_tokens():
         run(LengthFilter(unit="tokens"), rows)
     with pytest.raises(FtlabError, match=r"length: unit='bytes'; use 'chars', 'words'"):
         run(LengthFilter(unit="bytes"), rows)
+
+
+# --- near duplicates -------------------------------------------------------------
+
+ROW_20 = "退款会在三个工作日内退回到您的支付账户。"
+ROW_40 = "您好，退款申请已通过，款项会在三到五个工作日内原路退回您的支付账户，请注意查收。"
+
+
+@pytest.mark.parametrize("a, b, similarity", [
+    (ROW_20, ROW_20.replace("三", "五"), 0.8537),  # one character of 20 changed
+    (ROW_20, ROW_20.replace("。", "！"), 0.9),  # punctuation
+    (ROW_40, ROW_40.replace("五", "七").replace("您的", "你的"), 0.8608),  # two characters of 40
+    (ROW_20, ROW_20.replace("三", "五").replace("您", "你"), 0.7273),  # two of 20: a tenth rewritten
+    (ROW_20, "退款申请提交以后，客服会在一个工作日内完成审核。", 0.2319),  # same topic, different row
+    ("请问Qwen2.5-7B-Instruct怎么用LoRA微调", "请问Qwen2.5-7B-Instruct怎么用LoRA微调？", 0.9375),  # mixed
+    ("The quick brown fox jumps over the lazy dog.", "The quick brown fox jumps over the lazy dog!", 0.9512),
+])
+def test_shingles_suit_short_chinese_rows(a, b, similarity):
+    assert len(ROW_20) == 20 and len(ROW_40) == 40
+    assert jaccard(shingles(a), shingles(b)) == pytest.approx(similarity, abs=1e-4)
+
+
+def test_english_shingles_are_the_utf8_byte_windows_they_were():
+    text = "Café → bar"
+    data = text.lower().encode("utf-8")
+    expected = sorted({int.from_bytes(data[i:i + 5], "little") for i in range(len(data) - 4)})
+    assert shingles(text).tolist() == expected
+    chinese = shingles("退款")  # 退, 款 and the pair, each tagged by the top bit
+    assert chinese.tolist() == sorted([(1 << 63) | ord("退"), (1 << 63) | ord("款"),
+                                       (1 << 63) | (ord("退") + 1) << 21 | ord("款")])
+
+
+def test_near_dedup_on_chinese_rows():
+    rows = [qa("多久到账？", ROW_20, "row 1"), qa("多久到账？", ROW_20.replace("三", "五"), "row 2"),
+            qa("多久到账？", "退款申请提交以后，客服会在一个工作日内完成审核。", "row 3"),
+            qa("退款进度", ROW_40, "row 4"), qa("退款进度", ROW_40.replace("五", "七").replace("您的", "你的"), "row 5")]
+    kept, report = run(NearDedup(threshold=0.8), rows)
+    assert [r.where for r in kept] == ["row 1", "row 3", "row 4"]
+    assert report.dropped == [{"where": "row 2", "reason": "near duplicate of row 1 (similarity 0.88)"},
+                              {"where": "row 5", "reason": "near duplicate of row 4 (similarity 0.87)"}]
