@@ -24,11 +24,13 @@ What makes a match count, kind by kind:
   A bare run of digits in any other shape is more often an order number, a
   timestamp or an account number than a phone number, and stays.
 
-Some numbers are kept on purpose: one right after 订单号 / 单号 / 运单 / order /
-tracking / invoice... (a Luhn-valid 16-digit order number is still an order
-number), and a version after v / version / 版本 (``version 1.2.3.4`` is not an
-IP address).  These are matched like the kinds, before them, and put back
-unchanged.
+Dates and times (2024-03-15 09:30), prices, timestamps (20240315093000) and
+model names (Qwen2.5-7B-Instruct, gpt-4o-2024-08-06) fit none of these
+shapes.  Two kinds of number that could are kept on purpose: one right after
+订单号 / 单号 / 运单 / order / tracking / invoice... (a Luhn-valid 16-digit order
+number is still an order number), and a version after v / version / 版本
+(``version 1.2.3.4`` is not an IP address).  These are matched like the
+kinds, before them, and put back unchanged.
 
 Kinds are tried in a fixed order (URLs with credentials before e-mails, ID
 numbers before cards before phone numbers) so each piece of text is counted
