@@ -1,13 +1,33 @@
 """Near-duplicate detection: MinHash signatures over character shingles, LSH bands to find candidates.
 
-Character 5-grams of the lower-cased, whitespace-collapsed text suit short
-rows (a Q/A pair of ten words has too few word n-grams to compare).  Each
-5-byte shingle is packed exactly into an integer, so shingle sets (and the
-Jaccard check that confirms every LSH candidate) are exact; signatures use
-seeded multiply-shift hash functions, so the same rows give the same duplicates in every
-run, which reproducible data versions need.  Everything per row is a handful
-of numpy operations: 100k rows take seconds, where hashing shingles one by
-one in Python (as datasketch does) took minutes.
+Shingles are short runs of text, not words: a Q/A pair of ten words has too
+few word n-grams to compare, and Chinese has no spaces to find words by.
+
+- Outside Chinese, Japanese and Korean (CJK) characters: windows of 5 bytes
+  of the UTF-8, about a word of English.  Text without CJK characters gets
+  exactly the shingles, similarities and so near-duplicates it always had.
+- CJK characters: each character (code point), and each pair of neighbouring
+  characters of which one at least is CJK.  Five bytes span less than two
+  Chinese characters, and five characters two or three words (a Chinese word
+  is one or two characters): one changed character in a 20-character row
+  would break a quarter of its shingles and leave it near similarity 0.5.
+  With single characters and pairs one changed character in 20, or two in
+  40, stays above 0.8, while different rows about the same things (退款,
+  发票, 快递...) stay far below: at most 0.24 over the 15,576 pairs of rows in
+  tests/data/pii_mixed.jsonl.  Pairs across the edge of a CJK run keep
+  numbers and short words beside Chinese in view (3到5 is not 3到7).
+
+Each piece of text is shingled by its own script, so a mixed row has no
+single size to choose and no threshold to flip over when one character is
+added.  Every shingle is packed exactly into one uint64, not hashed: a
+window of bytes into the low 40 bits, a character into 21 bits and a pair
+into 42 (offset by one so that no pair equals a character), the two CJK kinds
+tagged by the top bit.  Distinct shingles never collide, so the shingle sets
+give the exact Jaccard similarity that confirms every LSH candidate.
+Signatures use seeded multiply-shift hash functions, so the same rows give the
+same duplicates in every run, which reproducible data versions need.
+Everything per row is a handful of numpy operations: 100k rows take seconds,
+where hashing shingles one by one in Python (as datasketch does) took minutes.
 """
 
 from __future__ import annotations
@@ -19,22 +39,50 @@ import numpy as np
 
 _SPACE = re.compile(r"\s+")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_CJK_TAG = np.uint64(1 << 63)
+# [start, end) code point ranges of scripts written without spaces between words: CJK radicals, punctuation, kana
+# and ideographs; Hangul syllables; compatibility ideographs; full-width forms; the supplementary ideographs.
+_CJK_RANGES = np.array([0x2E80, 0xA000, 0xAC00, 0xD7B0, 0xF900, 0xFB00, 0xFF00, 0xFFF0, 0x20000, 0x32000],
+                       dtype=np.uint64)
 
 
 def canonical(text: str) -> str:
     return _SPACE.sub(" ", text.lower()).strip()
 
 
-def shingles(text: str, n: int = 5) -> np.ndarray:
-    """The sorted, unique n-byte shingles of the canonical text, each packed into one uint64 (n <= 8)."""
-    data = np.frombuffer(canonical(text).encode("utf-8"), dtype=np.uint8).astype(np.uint64)
+def _windows(data: np.ndarray, n: int) -> np.ndarray:
+    """Every run of ``n`` bytes packed into one integer (short text padded with zero bytes)."""
     if len(data) < n:
         data = np.concatenate([data, np.zeros(n - len(data), dtype=np.uint64)])
     width = len(data) - n + 1
     packed = np.zeros(width, dtype=np.uint64)
     for k in range(n):
         packed |= data[k:k + width] << np.uint64(8 * k)
-    return np.unique(packed)
+    return packed
+
+
+def shingles(text: str, n: int = 5) -> np.ndarray:
+    """The sorted, unique shingles of the canonical text, each packed into one uint64 (n <= 7).
+
+    Windows of ``n`` bytes outside CJK characters; each CJK character, and
+    each pair of neighbours with a CJK character in it.
+    """
+    text = canonical(text)
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
+    if text.isascii():
+        return np.unique(_windows(data, n))
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    cjk = np.searchsorted(_CJK_RANGES, points, side="right") % 2 == 1
+    if not cjk.any():
+        return np.unique(_windows(data, n))
+    near = cjk[:-1] | cjk[1:]
+    pairs = (points[:-1][near] + np.uint64(1)) << np.uint64(21) | points[1:][near]
+    parts = [points[cjk] | _CJK_TAG, pairs | _CJK_TAG]
+    if len(data) >= n:  # the byte windows that touch no CJK character
+        in_cjk = np.repeat(cjk, 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000))
+        seen = np.concatenate([[0], np.cumsum(in_cjk)])
+        parts.append(_windows(data, n)[seen[n:] == seen[:-n]])
+    return np.unique(np.concatenate(parts))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -125,25 +125,62 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _UNTIDY = re.compile(r"[\r\t\u00a0\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff]|  |\n\n\n| \n|\n |^\s|\s$")
+# Full-width forms of ASCII (！ to ～) and the ideographic space: the width mappings of NFKC.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_LETTERS_DIGITS = {c: a for c, a in _FULL_WIDTH.items() if chr(a).isalnum()} | {0x3000: 0x20}
+# CJK radicals, punctuation (not the ideographic space), kana, ideographs, Hangul, compatibility and rare ideographs
+_CJK = "\u2e80-\u2fff\u3001-\u303f\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+_WIDE_PUNCTUATION = "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e"
+# a run of full-width punctuation with no CJK character (or more such punctuation) on either side
+_WIDE_RUN = re.compile(f"(?<![{_CJK}{_WIDE_PUNCTUATION}])[{_WIDE_PUNCTUATION}]+(?![{_CJK}{_WIDE_PUNCTUATION}])")
+_WIDE = re.compile(f"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]|{_WIDE_RUN.pattern}")
 
 
 @dataclass
 class Normalize(Step):
-    """Unicode NFC (é typed as e + accent becomes one character), one kind of space and newline, trimmed ends."""
+    """Unicode NFC, ASCII for full-width letters and digits, one kind of space and newline, trimmed ends.
+
+    NFC joins what was typed apart (e + a combining accent becomes é) and
+    changes nothing else.  Of NFKC's compatibility mappings only the width
+    ones are applied: full-width letters and digits (Ａ, ａ, ０) and the
+    ideographic space U+3000 become ASCII.  Chinese input methods type them
+    easily by mistake; they mean what ASCII means, yet split tokens and hide
+    duplicates and personal data from the later steps.  The rest of NFKC
+    changes meaning (① becomes 1, ㎏ kg, x² x2, ½ 1/2) and is left out;
+    ``form="NFKC"`` asks for all of it.
+
+    Full-width punctuation (，！？：；（）) is correct typography in Chinese and
+    stays wherever it touches a CJK character; a run of it with ASCII (or
+    nothing) on both sides becomes ASCII: "Ｈｅｌｌｏ，ｗｏｒｌｄ" becomes
+    "Hello,world", and 会议10：30开始 becomes 会议10:30开始.  No space is added
+    after the comma: this step changes how characters are written, not the
+    text, and a space would be a guess that breaks numbers ("3，000" is 3,000).
+    CJK punctuation without an ASCII twin (。、《》「」) is never changed.
+    """
 
     name: ClassVar[str] = "normalize"
     form: str = "NFC"
     collapse_spaces: bool = True
 
     def clean(self, text: str) -> str:
-        if unicodedata.is_normalized(self.form, text) and not _UNTIDY.search(text):
+        if not _UNTIDY.search(text) and (text.isascii() or unicodedata.is_normalized(self.form, text)
+                                         and not _WIDE.search(text)):
             return text  # the common case, decided without building a new string
         out = unicodedata.normalize(self.form, text)
+        out = _WIDE_RUN.sub(lambda m: m.group().translate(_FULL_WIDTH), out.translate(_LETTERS_DIGITS))
         out = _INVISIBLE.sub("", out.replace("\r\n", "\n").replace("\r", "\n"))
         if self.collapse_spaces:
             out = "\n".join(_SPACES.sub(" ", line).strip() for line in out.split("\n"))
             out = _BLANK_LINES.sub("\n\n", out)
         return out.strip()
+
+    def _kind_of_change(self, before: list[str]) -> str:
+        """What the report calls a change: the Unicode form, else width, else whitespace."""
+        if any(unicodedata.normalize(self.form, b) != b for b in before):
+            return "unicode " + self.form
+        if any(_WIDE.search(b) for b in before):
+            return "width"
+        return "whitespace"
 
     def apply(self, records, rng, report):
         out = []
@@ -151,9 +188,8 @@ class Normalize(Step):
             cleaned = record.map_strings(self.clean, labels=True)
             if cleaned != record:
                 before, after = record.strings(), cleaned.strings()
-                what = ("unicode " + self.form) if any(unicodedata.normalize(self.form, b) != b for b in before) \
-                    else "whitespace"
-                report.change(cleaned, f"{what}: {sum(a != b for a, b in zip(after, before))} field(s)")
+                report.change(cleaned, f"{self._kind_of_change(before)}: "
+                                       f"{sum(a != b for a, b in zip(after, before))} field(s)")
             out.append(cleaned)
         return out
 
@@ -191,26 +227,63 @@ class DropEmpty(Step):
         return out
 
 
+# A word, for lengths: one Chinese or Japanese character, or a run of other letters and digits.
+_CJK_CHARACTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_WORDS = re.compile(f"[{_CJK_CHARACTERS}]|[^\\W{_CJK_CHARACTERS}]+")
+
+
 @dataclass
 class LengthFilter(Step):
-    """Too short to teach or too long to fit: length of all text in a row, in tokens when a tokenizer is given."""
+    """Too short to teach or too long to fit: the length of all text in a row, in characters, words or tokens.
+
+    ``unit``: "chars" counts characters (code points), so a 20-character
+    Chinese answer is 20 long, spaces or none.  "words" counts each Chinese or
+    Japanese character as a word, as Chinese word counts (字数) do, and each run
+    of other letters or digits as one, so that one limit means about the same
+    for Chinese, English and mixed rows; split at spaces, a Chinese paragraph
+    would be one word.  "tokens" counts the tokenizer's tokens, what a context
+    window holds.  Without a unit: tokens when a tokenizer is given, else
+    chars.  The tokenizer may be given by name ("ftlab/tiny-chat", a hub id), as
+    configs and ``--param length.tokenizer=...`` give it.
+    """
 
     name: ClassVar[str] = "length"
     min_length: int = 2
     max_length: int | None = None
     tokenizer: Any = None
+    unit: str | None = None
 
-    def measure(self, record: Record) -> int:
+    units: ClassVar[tuple[str, ...]] = ("chars", "words", "tokens")
+
+    @property
+    def _counted_in(self) -> str:
+        return self.unit or ("chars" if self.tokenizer is None else "tokens")
+
+    def measure(self, record: Record, tokenizer: Any = None) -> int:
+        """The length of the row's text; ``tokenizer`` is the loaded one where ``self.tokenizer`` is a name."""
         text = record.joined()
-        if self.tokenizer is None:
+        if self._counted_in == "chars":
             return len(text)
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        if self._counted_in == "words":
+            return len(_WORDS.findall(text))
+        tokenizer = self.tokenizer if tokenizer is None else tokenizer
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def apply(self, records, rng, report):
-        unit = "chars" if self.tokenizer is None else "tokens"
+        unit = self._counted_in
+        if unit not in self.units:
+            raise FtlabError(f"length: unit={unit!r}; use 'chars', 'words' (a CJK character or a run of other "
+                             "letters and digits is one) or 'tokens' (with a tokenizer).")
+        if unit == "tokens" and self.tokenizer is None:
+            raise FtlabError("length: unit='tokens' needs a tokenizer, e.g. tokenizer='ftlab/tiny-chat'.")
+        tokenizer = self.tokenizer
+        if isinstance(tokenizer, str):
+            from ftlab.models.loading import load_tokenizer
+
+            tokenizer = load_tokenizer(tokenizer)
         out = []
         for record in records:
-            n = self.measure(record)
+            n = self.measure(record, tokenizer)
             if n < self.min_length:
                 report.drop(record, f"too short ({n} {unit} < {self.min_length})")
             elif self.max_length is not None and n > self.max_length:
@@ -273,7 +346,11 @@ class NearDedup(Step):
 
 @dataclass
 class MaskPII(Step):
-    """Replace e-mails, phone numbers, card/IBAN/ID numbers, IP addresses and URL credentials by placeholders."""
+    """Replace e-mails, phone, card, IBAN, ID and passport numbers, IPs and URL credentials by placeholders.
+
+    English, Chinese and mixed text alike (mainland IDs and phone numbers, UnionPay cards); ``ftlab.data.pii``
+    says what each kind must look like and which numbers (orders, versions, dates) are left alone.
+    """
 
     name: ClassVar[str] = "pii"
     kinds: tuple[str, ...] | list[str] = ()
