@@ -278,7 +278,7 @@ class LengthFilter(Step):
             raise FtlabError("length: unit='tokens' needs a tokenizer, e.g. tokenizer='ftlab/tiny-chat'.")
         tokenizer = self.tokenizer
         if isinstance(tokenizer, str):
-            from ftlab.models.loading import load_tokenizer
+            from ftlab.models.loader import load_tokenizer
 
             tokenizer = load_tokenizer(tokenizer)
         out = []

@@ -52,9 +52,9 @@ HALF = ("bfloat16", "float16")
 # Saved activation elements per token per layer, in units of (hidden, intermediate, kv width):
 # gated MLPs (Llama, Qwen, Mistral, Gemma, Phi-3) vs. two-matrix MLPs (GPT-2, OPT, GPT-NeoX, BLOOM).
 ACTIVATION_COEFFS = {True: (7, 4, 4), False: (6, 2, 2)}
-# A frozen linear layer needs no copy of its input for its own gradient, so methods that keep the base frozen
-# save less than full tuning; adapters on attention only leave the MLP's inputs out too.
-FROZEN_BASE_ACTIVATION_SHARE = {"attention": 0.75, "other": 0.9}
+# How much less a method's layers keep than full tuning's is the method's ``activation_share`` (measured, in its
+# registry entry); adapters on attention only leave the MLP's saved inputs out too (measured 0.75 vs 0.9).
+ATTENTION_ONLY_FACTOR = 0.75 / 0.9
 # Share of min(activations, gradients) that is not alive at once at the peak (measured: 0.85-1.0).
 PEAK_OVERLAP = 0.9
 # QLoRA 4-bit: NF4 codes (4 bits) + one fp32 absmax per 64 weights, or 8-bit absmax + second level
@@ -162,10 +162,9 @@ def activation_bytes(shape: ModelShape, config: Config, method: Method, numbers:
     per_layer = c_h * shape.hidden_size + c_i * shape.intermediate_size + c_kv * shape.kv_dim
     if attention == "eager":  # attention probabilities (and their dropout) are kept: quadratic in length
         per_layer += 2 * shape.attention_heads * seq_len
-    if method.activations == "frozen_base":
-        targets = config.method.target_modules if "target_modules" in method.reads else None
-        attention_only = shape.is_attention_only(targets) if targets else False
-        per_layer *= FROZEN_BASE_ACTIVATION_SHARE["attention" if attention_only else "other"]
+    per_layer *= method.activation_share
+    if "target_modules" in method.reads and shape.is_attention_only(config.method.target_modules):
+        per_layer *= ATTENTION_ONLY_FACTOR
     layers = shape.layers
     if method.activations == "top_layers":  # nothing below the first trainable layer is recorded for backward
         layers = min(config.method.freeze_layers, shape.layers)

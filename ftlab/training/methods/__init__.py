@@ -26,11 +26,10 @@ from typing import Any, Callable, Iterable
 from ftlab.registry import Registry
 
 FAMILIES = ("full", "selective", "low-rank", "scaling", "prompt")
-# What the forward pass must keep for backward (see ftlab.models.estimate.activation_bytes):
-#   all          every layer's inputs, for the weight gradients of every layer
-#   frozen_base  a frozen linear layer needs no copy of its input (adapters, scaling vectors, prompts)
+# Which layers' activations the forward pass keeps for backward (see ftlab.models.estimate.activation_bytes):
+#   all          every layer's (new parameters or not; how much of each layer is ``activation_share``)
 #   top_layers   nothing below the first trainable layer (freeze)
-ACTIVATIONS = ("all", "frozen_base", "top_layers")
+ACTIVATIONS = ("all", "top_layers")
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,10 @@ class Method:
     reads: tuple[str, ...] = ()  # the method.* settings it uses
     new_parameters: bool = True  # adapters / prompts (True) or a subset of the base weights (False)
     added: Callable[[Any, Any], int] | None = None  # parameters it adds, if more than train (LoRA-FA's frozen A)
-    activations: str = "frozen_base"
+    activations: str = "all"
+    # Saved activations per layer relative to full fine-tuning's, measured by benchmarks/estimate_vs_measured.py
+    # on five architectures: a frozen linear layer keeps no copy of its input, so most methods keep less.
+    activation_share: float = 1.0
     extra_tokens: Callable[[Any], int] | None = None  # virtual tokens put before every sequence
     quantization: Callable[[Any], Any] | None = None  # BitsAndBytesConfig for the frozen base
     peft_config: Callable[[Any, int], Any] | None = None  # (settings, total optimizer steps) -> PEFT config

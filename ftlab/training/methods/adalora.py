@@ -51,5 +51,6 @@ def count(shape: Any, settings: Any) -> int:
 ENTRY = Method(
     "adalora", "low-rank", "Adaptive LoRA: start with a larger rank and prune it during training to where it helps "
     "most.",
+    activation_share=0.9,
     lr=5e-4, builtin_lr=3e-3, count=count, reads=LORA_SETTINGS + ("adalora_init_r",), peft_config=peft_config,
     callbacks=callbacks, check=check, order=8)

@@ -1,7 +1,11 @@
 """DoRA (Liu et al. 2024, arXiv:2402.09353): learn each weight's magnitude apart from its direction (LoRA'd).
 
 A drop-in for LoRA at LoRA's rate; one magnitude vector per adapted layer on
-top of the LoRA factors, and a little slower per step.
+top of the LoRA factors, and a little slower per step.  It keeps more
+activations than full tuning (PEFT saves the base output, the adapter output
+and the weight norm's terms for the magnitude's gradient): 2.0-4.1x full
+tuning's saved tensors on five architectures, but not all alive at the peak;
+a share of 1.9 puts the estimated peak within about 15% of the measured one.
 """
 
 from __future__ import annotations
@@ -21,5 +25,6 @@ def count(shape: Any, settings: Any) -> int:
 ENTRY = Method(
     "dora", "low-rank", "Weight-decomposed LoRA: learn each weight's magnitude apart from its direction; closer "
     "to full tuning, a bit slower.",
+    activation_share=1.9,
     lr=LORA_LR, builtin_lr=LORA_BUILTIN_LR, count=count, reads=LORA_SETTINGS,
     peft_config=lambda settings, steps: lora_config(settings, use_dora=True), check=check_targets, order=4)

@@ -41,4 +41,5 @@ def count(shape: Any, settings: Any) -> int:
 ENTRY = Method(
     "ia3", "scaling", "Learn one scaling vector each for keys, values and the MLP: the fewest parameters of the "
     "adapter methods.",
+    activation_share=0.8,
     lr=3e-3, builtin_lr=3e-2, count=count, peft_config=peft_config)

@@ -15,5 +15,6 @@ LORA_BUILTIN_LR = 3e-3
 
 ENTRY = Method(
     "lora", "low-rank", "Freeze the base; learn a low-rank update B·A for each target linear layer.",
+    activation_share=0.9,
     lr=LORA_LR, builtin_lr=LORA_BUILTIN_LR, count=lora_count, reads=LORA_SETTINGS,
     peft_config=lambda settings, steps: lora_config(settings), check=check_targets)

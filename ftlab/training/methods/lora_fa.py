@@ -33,6 +33,7 @@ def count(shape: Any, settings: Any) -> int:
 ENTRY = Method(
     "lora_fa", "low-rank", "LoRA with A frozen at its random init: only B trains, halving the adapter's "
     "gradients and optimizer state.",
+    activation_share=0.54,
     lr=LORA_LR, builtin_lr=LORA_BUILTIN_LR, count=count, added=lora_count, reads=LORA_SETTINGS,
     peft_config=lambda settings, steps: lora_config(settings), select=select, optimizer=optimizer, check=check_targets,
     order=7)

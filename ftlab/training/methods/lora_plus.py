@@ -25,5 +25,6 @@ def optimizer(model: Any, settings: Any, train: Any):
 ENTRY = Method(
     "lora_plus", "low-rank", "LoRA with a higher learning rate for B than for A (ratio method.loraplus_lr_ratio), "
     "which trains faster at the same cost.",
+    activation_share=0.9,
     lr=LORA_LR / 2, builtin_lr=1e-3, count=lora_count, reads=LORA_SETTINGS + ("loraplus_lr_ratio",),
     peft_config=lambda settings, steps: lora_config(settings), optimizer=optimizer, check=check_targets, order=2)

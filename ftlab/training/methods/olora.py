@@ -13,6 +13,7 @@ from ftlab.training.methods.lora import LORA_LR
 ENTRY = Method(
     "olora", "low-rank", "LoRA initialised from an orthonormal (QR) basis of each weight, which speeds up the "
     "first steps; saved as a plain LoRA adapter.",
+    activation_share=0.9,
     lr=LORA_LR, builtin_lr=1e-3, count=lora_count, reads=LORA_SETTINGS,
     peft_config=lambda settings, steps: lora_config(settings, init_lora_weights="olora"), check=check_targets,
     rewrites_base=True, order=6)

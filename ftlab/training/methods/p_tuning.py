@@ -28,5 +28,6 @@ def count(shape: Any, settings: Any) -> int:
 ENTRY = Method(
     "p_tuning", "prompt", "Virtual tokens produced by a small trained encoder (an MLP) rather than learned "
     "directly.",
+    activation_share=0.54,
     lr=1e-2, builtin_lr=1e-2, count=count, reads=PROMPT_SETTINGS + ("encoder_hidden_size",),
     extra_tokens=virtual_tokens, peft_config=peft_config, order=2)

@@ -13,6 +13,7 @@ from ftlab.training.methods._lora import LORA_SETTINGS, check_targets, lora_conf
 ENTRY = Method(
     "pissa", "low-rank", "LoRA initialised from the principal singular vectors of each weight, so training starts "
     "on the directions that matter most; converges faster.",
+    activation_share=0.9,
     lr=2e-5, builtin_lr=1e-3, count=lora_count, reads=LORA_SETTINGS,
     peft_config=lambda settings, steps: lora_config(settings, init_lora_weights="pissa_niter_4"),
     check=check_targets, rewrites_base=True, order=5)

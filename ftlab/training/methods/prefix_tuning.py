@@ -25,5 +25,6 @@ def count(shape: Any, settings: Any) -> int:
 
 ENTRY = Method(
     "prefix_tuning", "prompt", "Learn N virtual keys and values for every layer's attention.",
+    activation_share=0.41,
     lr=1e-2, builtin_lr=1e-2, count=count, reads=PROMPT_SETTINGS, extra_tokens=virtual_tokens,
     peft_config=peft_config, order=1)

@@ -20,5 +20,6 @@ def peft_config(settings: Any, total_steps: int):
 
 ENTRY = Method(
     "prompt_tuning", "prompt", "Learn N virtual token embeddings put before every input; the model is untouched.",
+    activation_share=0.54,
     lr=3e-2, builtin_lr=3e-2, count=lambda shape, settings: settings.num_virtual_tokens * shape.hidden_size,
     reads=PROMPT_SETTINGS, extra_tokens=virtual_tokens, peft_config=peft_config)

@@ -27,6 +27,7 @@ def quantization(settings: Any):
 ENTRY = Method(
     "qlora", "low-rank", "LoRA on a base quantized to 4-bit NF4 (or 8-bit) with bitsandbytes: the frozen base "
     "takes about a quarter of the memory.",
+    activation_share=0.9,
     lr=LORA_LR, builtin_lr=LORA_BUILTIN_LR, count=lora_count,
     reads=LORA_SETTINGS + ("bits", "quant_type", "double_quant"), quantization=quantization,
     peft_config=lambda settings, steps: lora_config(settings), check=check_targets, order=1)

@@ -13,5 +13,6 @@ from ftlab.training.methods.lora import LORA_LR
 
 ENTRY = Method(
     "rslora", "low-rank", "Rank-stabilised LoRA: scale by alpha/sqrt(r), so large ranks keep learning.",
+    activation_share=0.9,
     lr=LORA_LR, builtin_lr=1e-3, count=lora_count, reads=LORA_SETTINGS,
     peft_config=lambda settings, steps: lora_config(settings, use_rslora=True), check=check_targets, order=3)
