@@ -80,3 +80,9 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def write_summary(output_dir: str | Path, name: str, summary: dict) -> Path:
+    """``output_dir/<name>_summary.json``: the figures a notebook measured, for batch runs and regression checks."""
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    return atomic_write_json(Path(output_dir) / f"{name}_summary.json", summary)

@@ -8,8 +8,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import ftlab
 from ftlab.training.rundir import RunDir
+
+pytestmark = pytest.mark.distributed
 
 
 def test_two_process_run_matches_one_process(small_config, tmp_path):

@@ -25,6 +25,7 @@ def test_registry_lists_every_method_file_grouped_by_family():
         assert method.activations in ACTIVATIONS and 0 < method.lr < method.builtin_lr * 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS.names())
 def test_method_trains_saves_and_reloads(small_config, method):
     config = small_config(f"method.name={method}", f"train.learning_rate={METHODS[method].builtin_lr}",

@@ -1,7 +1,14 @@
-"""Every notebook runs top to bottom under papermill with smoke=True and records real effects.
+"""The tutorial notebooks: their shape, their smoke budgets, and papermill parameters.
 
-Each notebook writes ``<output_dir>/<notebook stem>_summary.json``; the checks
-below read it.  (nbval re-runs the same notebooks with their stored defaults.)
+CI executes every notebook once, with nbval (``make test`` collects
+``notebooks/``): ``FTLAB_SMOKE=1`` gives the short settings, each notebook's
+last cells assert the effects it promises, and cells tagged
+``nbval-check-output`` must print what the stored notebook shows from a real
+run (their output does not depend on the run's length).  This file checks
+what nbval cannot: that every notebook follows those rules, that the smoke
+budgets (notebook metadata ``ftlab.smoke_budget_s``, enforced by
+``notebooks/conftest.py``) keep CI inside its time with the notebooks still
+to come, and that papermill overrides parameters as a batch job would.
 """
 
 import json
@@ -11,101 +18,51 @@ import papermill as pm
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+# Smoke budgets of the stages still to come (07 alignment ... 11 serving), so today's budgets leave them room.
+PLANNED = {"07_preference_alignment": 150, "08_continued_pretraining": 90, "09_evaluation": 90, "10_export": 90,
+           "11_serving": 90}
+CI_MINUTES = 20  # a fresh-clone CI run once every stage has its notebook
+INSTALL_S = 2 * 60  # measured: scripts/bootstrap on a fresh machine
+OTHER_TESTS_S = 7 * 60  # measured: the tests outside notebooks/, summed over both workers
+WORKERS = 2  # make test: pytest -n 2
 
 
-def check_quickstart(summary: dict) -> None:
-    assert summary["base_metric"] <= 0.1
-    assert summary["tuned_metric"] >= 0.8
-    assert summary["tuned_metrics"]["chrf"] > summary["base_metrics"]["chrf"]
-    assert summary["final_loss"] < 0.1 * summary["first_loss"]
-    assert summary["peak_rss_mb"] < 2000  # fits Binder's 2 GB
+def read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
-def check_training_config(summary: dict) -> None:
-    assert summary["round_trip"] is True
-    assert summary["flagged"] == {"train.learning_rate": "must be greater than 0, got 0.0."}
-    assert summary["problems_after_fix"] == {}
-    counts = {row["method"]: row["trainable"] for row in summary["counts"]}
-    assert counts["full"] == 820_864 and 0 < counts["ia3"] < counts["lora"] < counts["full"]
-    assert summary["command"].startswith("ftlab train ") and summary["result"]["status"] == "completed"
-    assert summary["result"]["final_loss"] < 0.5 * summary["result"]["first_loss"]
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_is_a_checked_tutorial(path):
+    notebook = read(path)
+    cells = notebook["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    parameters = "".join(code[0]["source"])
+    assert code[0]["metadata"].get("tags") == ["parameters"] and 'os.environ.get("FTLAB_SMOKE"' in parameters
+    assert 'os.environ.get("FTLAB_OUTPUT_DIR", "runs")' in parameters  # CI keeps run folders out of the repo
+    assert notebook["metadata"]["kernelspec"]["name"] == "ftlab"
+    assert notebook["metadata"]["ftlab"]["smoke_budget_s"] > 0
+    heading = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+                   and "".join(c["source"]).startswith("## What this notebook showed"))
+    checks = "".join(cells[heading + 1]["source"])
+    assert cells[heading + 1]["cell_type"] == "code" and checks.count("assert ") >= 3
+    markdown = sum(c["cell_type"] == "markdown" for c in cells)
+    assert markdown >= 4, "a tutorial explains each stage"
 
 
-def check_sft_lora(summary: dict) -> None:
-    assert summary["first_stop_reason"] == "stopped: stop button"
-    assert summary["first_steps"] == summary["stop_at"] == summary["resumed_from"]
-    logged = summary["logged_steps"]
-    assert logged == sorted(set(logged)) and logged[-1] == summary["steps"]  # one clean curve across the resume
-    assert summary["stop_reason"] in ("finished", "early_stopping")
-    assert summary["final_loss"] < 0.1 * summary["first_loss"]
-    assert summary["best"]["exact_match"] >= 0.8 and summary["final"]["exact_match"] >= 0.8
+def test_smoke_budgets_keep_ci_inside_its_time_once_every_stage_exists():
+    budgets = {p.stem: read(p)["metadata"]["ftlab"]["smoke_budget_s"] for p in NOTEBOOKS}
+    assert not set(budgets) & set(PLANNED)
+    notebooks = sum(budgets.values()) + sum(PLANNED.values())
+    assert INSTALL_S + (notebooks + OTHER_TESTS_S) / WORKERS <= CI_MINUTES * 60, (budgets, notebooks)
 
 
-def check_qlora(summary: dict) -> None:
-    full, lora, qlora = (summary["results"][m] for m in ("full", "lora", "qlora"))
-    assert qlora["weights_mb"] < 0.35 * lora["weights_mb"]  # 4-bit base
-    assert lora["gradients_mb"] + lora["optimizer_mb"] < 0.2 * (full["gradients_mb"] + full["optimizer_mb"])
-    assert qlora["state_mb"] < lora["state_mb"] < full["state_mb"]
-    assert all(r["status"] == "completed" and r["final_loss"] < r["first_loss"] for r in (full, lora, qlora))
-
-
-def check_peft_methods(summary: dict) -> None:
-    from ftlab.config import METHOD_NAMES
-
-    rows = {row["method"]: row for row in summary["rows"]}
-    assert set(rows) == set(METHOD_NAMES)
-    assert all(row["final loss"] < row["first loss"] for row in rows.values())
-    assert rows["full"]["trainable"] > rows["lora"]["trainable"] > rows["ia3"]["trainable"] > 0
-    assert rows["qlora"]["weights MB"] < rows["lora"]["weights MB"]
-    assert rows["full"]["optimizer MB"] > 5 * rows["lora"]["optimizer MB"]
-
-
-
-def check_model_selection(summary: dict) -> None:
-    qwen = summary["parsed"]["Qwen/Qwen1.5-14B-Chat-GPTQ-Int4"]
-    assert qwen == {"family": "Qwen", "params_b": 14.0, "variant": "chat", "quantization": "GPTQ-Int4"}
-    assert summary["parsed"]["acme/widget"]["params_b"] is None
-    assert summary["architectures"] >= 9
-    gb = summary["estimates_gb"]
-    assert gb["full (mixed)"] > gb["LoRA"] > gb["QLoRA 8-bit"] > gb["QLoRA 4-bit"]
-    assert not summary["fits"]["full (mixed)"] and summary["fits"]["QLoRA 4-bit"]
-    for row in summary["measured"]:
-        assert abs(row["error %"]) <= 15, row
-        assert row["exact params/grads/optimizer"], row
-    rec = summary["recommendation"]
-    assert rec["peak_gb"] <= rec["limit_gb"] and rec["reasons"] >= 8
-    assert rec["stages"][-1].startswith("DPO")
-    assert summary["wizard_handed_on"] == 1
-
-
-def check_data_preparation(summary: dict) -> None:
-    assert summary["formats_detected"] == sorted(["qa", "alpaca", "sharegpt", "messages", "cot", "preference", "kto",
-                                                  "classification", "text"])
-    messy = summary["messy"]
-    assert messy["rows_out"] < messy["rows_in"] and messy["dropped"] == messy["rows_in"] - messy["rows_out"]
-    assert {"drop_empty", "dedup", "near_dedup", "screen"} <= set(messy["drop_steps"])
-    assert set(messy["pii_counts"]) >= {"email", "credit_card", "iban", "phone", "ipv4", "url_credentials"}
-    versions = summary["versions"]
-    assert versions["first"] == versions["again"] != versions["second"]
-    # near copies left the data (an original the leakage check had dropped from a held-out split may come back)
-    assert versions["diff"]["removed"] > versions["diff"]["added"] + 5
-    assert versions["diff"]["moved"] <= versions["diff"]["removed"]  # splits hash rows: the rest stay put
-    assert summary["trained_on"] == summary["current_version"] == versions["first"]
-
-
-CHECKS = {"00_quickstart": check_quickstart, "01_data_preparation": check_data_preparation,
-          "02_model_selection": check_model_selection,
-          "03_training_config": check_training_config, "04_sft_lora": check_sft_lora, "05_qlora": check_qlora,
-          "06_peft_methods": check_peft_methods}
-
-
-def test_every_notebook_has_checks():
-    assert {nb.stem for nb in NOTEBOOKS} == set(CHECKS)
-
-
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_under_papermill(notebook, tmp_path):
+@pytest.mark.slow
+def test_papermill_runs_a_notebook_with_other_parameters(tmp_path):
+    """A batch job overrides the parameters cell; here notebook 03 builds and trains another method."""
+    notebook = next(p for p in NOTEBOOKS if p.stem == "03_training_config")
     pm.execute_notebook(str(notebook), str(tmp_path / notebook.name), kernel_name="ftlab", cwd=str(tmp_path),
-                        parameters={"smoke": True, "output_dir": str(tmp_path / "runs")}, progress_bar=False)
-    summary = json.loads((tmp_path / "runs" / f"{notebook.stem}_summary.json").read_text())
-    CHECKS[notebook.stem](summary)
+                        parameters={"smoke": True, "method": "olora", "max_steps": 20,
+                                    "output_dir": str(tmp_path / "runs")}, progress_bar=False)
+    summary = json.loads((tmp_path / "runs" / "03_training_config_summary.json").read_text())
+    assert summary["method"] == "olora" and summary["result"]["status"] == "completed"
+    assert summary["result"]["steps"] == 20

@@ -20,6 +20,8 @@ import random
 import time
 from pathlib import Path
 
+from ftlab.files import atomic_write_json
+
 BUILTIN_MODEL = "ftlab/tiny-chat"
 BUILTIN_PATH = Path(__file__).parent / "builtin" / "tiny-chat"
 
@@ -143,7 +145,7 @@ def pretrain(out_dir: str | Path, steps: int = 1500, batch_size: int = 64, lr: f
               "first_loss": losses[0], "final_loss": sum(losses[-20:]) / min(20, len(losses)),
               "seconds": round(time.time() - start, 1),
               "parameters": sum(p.numel() for p in model.parameters())}
-    (out / "ftlab_pretrain.json").write_text(json.dumps(recipe, indent=2) + "\n")
+    atomic_write_json(out / "ftlab_pretrain.json", recipe)
     return recipe
 
 

@@ -13,22 +13,25 @@ from typing import Any
 from ftlab.data.formats import RowProblem
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "prompt": ("prompt", "question", "query", "input", "instruction", "context", "problem", "source"),
-    "completion": ("completion", "answer", "response", "output", "target", "reply", "solution"),
-    "system": ("system", "system_prompt"),
+    "prompt": ("prompt", "question", "query", "input", "instruction", "context", "problem", "source", "问题", "提问",
+               "用户问题"),
+    "completion": ("completion", "answer", "response", "output", "target", "reply", "solution", "答案", "回答",
+                   "回复"),
+    "system": ("system", "system_prompt", "系统提示", "系统"),
     "instruction": ("instruction",),
     "input": ("input",),
     "output": ("output",),
     "history": ("history",),
     "conversations": ("conversations", "conversation"),
-    "messages": ("messages", "conversations", "dialogue", "chat"),
+    "messages": ("messages", "conversations", "dialogue", "chat", "对话"),
     "rationale": ("rationale", "reasoning", "chain_of_thought", "cot", "thought", "thoughts", "thinking",
-                  "explanation", "steps"),
-    "chosen": ("chosen", "preferred", "accepted", "better", "response_chosen"),
-    "rejected": ("rejected", "dispreferred", "worse", "response_rejected"),
-    "label": ("label", "labels", "class", "category", "feedback", "sentiment", "target"),
-    "text": ("text", "content", "document", "sentence", "body", "review", "passage"),
+                  "explanation", "steps", "推理", "思考过程", "解析"),
+    "chosen": ("chosen", "preferred", "accepted", "better", "response_chosen", "好回答", "优选"),
+    "rejected": ("rejected", "dispreferred", "worse", "response_rejected", "差回答", "劣选"),
+    "label": ("label", "labels", "class", "category", "feedback", "sentiment", "target", "标签", "类别"),
+    "text": ("text", "content", "document", "sentence", "body", "review", "passage", "文本", "内容", "正文"),
 }
+# Chinese column names sit after the English ones: an export with both (question + 问题) reads the English.
 
 CHAT_ROLES = {"system", "user", "assistant", "tool"}
 GOOD = {"true", "1", "yes", "good", "positive", "pos", "thumbs_up", "up", "+", "desirable", "accept", "accepted"}
