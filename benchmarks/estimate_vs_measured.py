@@ -36,9 +36,7 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from ftlab.config import Config
-    from ftlab.models.tiny_archs import tiny_model
-    from ftlab.training.memory_probe import compare_with_estimate
+    from ftlab.training.memory_probe import estimate_vs_measured
     from ftlab.training.methods import METHODS
 
     archs, methods = (["llama", "opt"], QUICK_METHODS) if args.quick else (ARCHS, METHODS.names())
@@ -46,24 +44,15 @@ def main() -> None:
         args.width, args.vocab = 4, 2048
     print(f"device: {'cuda' if torch.cuda.is_available() else 'cpu'}  batch {args.batch} x seq {args.seq}; "
           f"tiny models: hidden {64 * args.width}, {args.layers} layers, vocabulary {args.vocab}", flush=True)
-    rows, start = [], time.time()
-    for arch in archs:
-        source = "ftlab/tiny-chat" if arch == "builtin" else \
-            tiny_model(arch, width=args.width, layers=args.layers, vocab_size=args.vocab)
-        for method in methods:
-            config = Config().override([
-                f"method.name={method}", "model.dtype=float32", "train.precision=fp32", "method.freeze_layers=1",
+    start = time.time()
+    settings = ["model.dtype=float32", "train.precision=fp32", "method.freeze_layers=1",
                 "method.target_modules=all-linear", f"train.batch_size={args.batch}", f"data.max_length={args.seq}",
-                f"train.gradient_checkpointing={args.checkpointing}"])
-            try:
-                rows.append(compare_with_estimate(source, config, arch))
-            except Exception as exc:  # a method a backend cannot run here is reported, not fatal
-                rows.append({"model": arch, "method": method, "error": f"{type(exc).__name__}: {exc}"[:100]})
-            print(json.dumps(rows[-1]), flush=True)
+                f"train.gradient_checkpointing={args.checkpointing}"]
+    rows = estimate_vs_measured(archs, list(methods), settings, args.width, args.layers, args.vocab)
     table = pd.DataFrame(rows)
     print()
     print(table.to_string(index=False))
-    ok = table.dropna(subset=["error %"]) if "error %" in table else table
+    ok = table.dropna(subset=["error %"])
     if len(ok):
         exact = ok["exact params/grads/optimizer"].sum()
         print(f"\nmean |error| {ok['error %'].abs().mean():.1f}%, worst {ok['error %'].abs().max():.1f}%, "

@@ -46,8 +46,8 @@ def test_bad_input_is_one_paragraph_without_traceback(tmp_path):
     out = ftlab_cli("train", str(config_file))
     assert out.returncode == 2
     assert out.stderr.strip() == ("ftlab: error: method.name: unknown method 'lorra' (did you mean lora?); choose one "
-                                  "of full, freeze, bitfit, lora, qlora, lora_plus, rslora, dora, pissa, olora, lora_fa, "
-                                  "adalora, ia3, prompt_tuning, prefix_tuning, p_tuning.")
+                                  "of full, freeze, bitfit, lora, qlora, lora_plus, rslora, dora, pissa, olora, "
+                                  "lora_fa, adalora, ia3, prompt_tuning, prefix_tuning, p_tuning.")
 
     out = ftlab_cli("train", str(tmp_path / "missing.yaml"))
     assert out.returncode == 2 and "missing.yaml does not exist" in out.stderr and "Traceback" not in out.stderr

@@ -78,7 +78,9 @@ def _cmd_rollback(args) -> None:
 def add_data_parser(commands) -> None:
     data = commands.add_parser("data", help="inspect, prepare and version training data")
     actions = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    formats = "qa, alpaca, sharegpt, messages, cot, preference, kto, classification, text"
+    from ftlab.data.formats import FORMATS
+
+    formats = ", ".join(FORMATS)
 
     def source_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", default=None, metavar="F", help=f"skip detection: one of {formats}")

@@ -46,7 +46,8 @@ def linear_module_names(model) -> list[str]:
     for full_name, module in model.named_modules():
         short = full_name.rsplit(".", 1)[-1]
         kind = type(module).__name__
-        if short != "lm_head" and (isinstance(module, torch.nn.Linear) or kind in ("Linear4bit", "Linear8bitLt", "Conv1D")):
+        linear = isinstance(module, torch.nn.Linear) or kind in ("Linear4bit", "Linear8bitLt", "Conv1D")
+        if short != "lm_head" and linear:
             names.add(short)
     return sorted(names)
 

@@ -40,7 +40,8 @@ class Comparison:
         return [k for k in keys if k != "train.run_name" and len({repr(c.get(k)) for c in self.configs}) > 1]
 
     def results_table(self) -> list[dict[str, object]]:
-        return [{"run": name, **{k: result.get(k) for k in RESULT_KEYS}} for name, result in zip(self.names, self.results)]
+        return [{"run": name, **{k: result.get(k) for k in RESULT_KEYS}}
+                for name, result in zip(self.names, self.results)]
 
 
 def compare_runs(runs: list[str | Path | RunDir]) -> Comparison:

@@ -194,3 +194,26 @@ def compare_with_estimate(source: Any, config: Config, label: str = "") -> dict:
             "estimated MB": round(estimate.total_gb * GB / MB, 2), "measured MB": round(measured.peak / MB, 2),
             "error %": round(100 * (estimate.total_gb * GB / measured.peak - 1), 1),
             "exact params/grads/optimizer": exact and estimate.trainable_params == measured.trainable_params}
+
+
+def estimate_vs_measured(archs: list[str], methods: list[str], settings: list[str], width: int = 4, layers: int = 4,
+                         vocab_size: int = 2048) -> list[dict]:
+    """The estimate-vs-measured table: every method on the built-in model and tiny instances of ``archs``.
+
+    ``settings`` are config overrides shared by every row (batch, length, dtype...).  A method PEFT cannot
+    apply to an architecture gives a row that says so instead of figures.
+    """
+    from ftlab.errors import FtlabError
+    from ftlab.models.tiny_archs import tiny_model
+
+    rows = []
+    for arch in archs:
+        source = "ftlab/tiny-chat" if arch == "builtin" else \
+            tiny_model(arch, width=width, layers=layers, vocab_size=vocab_size)
+        for method in methods:
+            config = Config().override([f"method.name={method}", *settings])
+            try:
+                rows.append(compare_with_estimate(source, config, arch))
+            except FtlabError as exc:
+                rows.append({"model": arch, "method": method, "unsupported": str(exc)})
+    return rows

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ftlab.errors import ConfigError
 from ftlab.models.architecture import load_config, meta_model
 from ftlab.models.loader import check_target_modules, load_model
 from ftlab.training.methods import METHODS, Method
@@ -74,7 +75,12 @@ def prepare_model(model: Any, config: Any, total_steps: int) -> Any:
         peft_config = method.peft_config(config.method, total_steps)
         if _on_meta(model) and isinstance(getattr(peft_config, "init_lora_weights", True), str):
             peft_config.init_lora_weights = True  # PiSSA's SVD / OLoRA's QR need real weights; shapes are LoRA's
-        model = get_peft_model(model, peft_config)
+        try:
+            model = get_peft_model(model, peft_config)
+        except ValueError as exc:  # e.g. IA3 on an architecture PEFT has no default target layers for
+            raise ConfigError("method.name", f"PEFT cannot apply {method.name} to this "
+                              f"{getattr(model.config, 'model_type', 'model')} model: {exc}. Choose another method "
+                              "(lora works on every architecture).") from None
     if method.select is not None:
         chosen = set(method.select(model, config.method))
         for name, param in model.named_parameters():

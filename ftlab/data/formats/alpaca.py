@@ -5,12 +5,17 @@ from ftlab.data.formats._fields import history_turns, sft_from_dialogue, synonym
 from ftlab.data.records import Record
 
 
-def parse(row: dict, cols: dict[str, str]) -> Record:
+def instruction_dialogue(row: dict, cols: dict[str, str]) -> list[dict]:
+    """System turn, history pairs, then the instruction (with its input below it) and the output."""
     instruction = text(row, cols, "instruction")
     extra = text(row, cols, "input", required=False)
     prompt = f"{instruction}\n\n{extra}" if extra and extra.strip() else instruction
-    return Record("alpaca", system_turn(row, cols) + history_turns(row, cols) + [
-        {"role": "user", "content": prompt}, {"role": "assistant", "content": text(row, cols, "output")}])
+    return system_turn(row, cols) + history_turns(row, cols) + [
+        {"role": "user", "content": prompt}, {"role": "assistant", "content": text(row, cols, "output")}]
+
+
+def parse(row: dict, cols: dict[str, str]) -> Record:
+    return Record("alpaca", instruction_dialogue(row, cols))
 
 
 ENTRY = DataFormat("alpaca", "Alpaca instructions: instruction (+ input) -> output, optional history.",

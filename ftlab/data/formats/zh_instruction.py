@@ -7,7 +7,8 @@ are accepted too, so a half-translated header still reads.
 """
 
 from ftlab.data.formats import DataFormat
-from ftlab.data.formats._fields import history_turns, sft_from_dialogue, system_turn, text
+from ftlab.data.formats._fields import sft_from_dialogue
+from ftlab.data.formats.alpaca import instruction_dialogue
 from ftlab.data.records import Record
 
 SYNONYMS = {
@@ -20,11 +21,7 @@ SYNONYMS = {
 
 
 def parse(row: dict, cols: dict[str, str]) -> Record:
-    instruction = text(row, cols, "instruction")
-    extra = text(row, cols, "input", required=False)
-    prompt = f"{instruction}\n\n{extra}" if extra and extra.strip() else instruction
-    return Record("zh_instruction", system_turn(row, cols) + history_turns(row, cols) + [
-        {"role": "user", "content": prompt}, {"role": "assistant", "content": text(row, cols, "output")}])
+    return Record("zh_instruction", instruction_dialogue(row, cols))
 
 
 def chinese_header(rows: list[dict], cols: dict[str, str]) -> bool:
