@@ -38,6 +38,8 @@ class Registry(Generic[T]):
         if name in self._entries and self._entries[name] is not entry:
             raise FtlabError(f"two {self.kind}s are named {name!r}; rename one of them.")
         self._entries[name] = entry
+        if self._loaded and self._sort_key is not None:  # added from outside the package, after loading
+            self._entries = dict(sorted(self._entries.items(), key=lambda item: self._sort_key(item[1])))
         return entry
 
     def _load(self) -> dict[str, T]:

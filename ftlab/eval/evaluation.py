@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from ftlab.data.records import Record
 from ftlab.data.rows import Example, examples
+from ftlab.data.tasks import TASKS
 from ftlab.eval.metrics import METRICS, score
 from ftlab.models.generation import generate
 
@@ -61,8 +62,6 @@ def evaluate(model: Any, tokenizer: Any, data: Sequence[Record] | Sequence[Examp
 
 def evaluate_split(model: Any, tokenizer: Any, config: Any, data: Any, split: str = "test") -> EvalReport:
     """Evaluate on one split of a run's data (:class:`ftlab.data.sources.RunData`) as ``config.eval`` says."""
-    from ftlab.data.tasks import TASKS
-
     settings = config.eval
     max_new = settings.max_new_tokens
     if max_new is None and not config.data.train_file and config.data.task in TASKS:
