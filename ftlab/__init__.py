@@ -44,8 +44,8 @@ def load_trained(run_dir, which="final"):
     return _load(run_dir, which)
 
 
-def evaluate(model, tokenizer, data, **kwargs):
-    """Generate and score answers for records (or examples); see :func:`ftlab.eval.evaluation.evaluate`."""
-    from ftlab.eval.evaluation import evaluate as _evaluate
+def evaluate(target, split=None, metrics=None, n=None, against=(), suites=None, config=None, out=None):
+    """Evaluate a run directory or a model, compared with others; see :func:`ftlab.eval.stage.evaluate`."""
+    from ftlab.eval.stage import evaluate as _evaluate
 
-    return _evaluate(model, tokenizer, data, **kwargs)
+    return _evaluate(target, split, metrics, n, against, suites, config, out)

@@ -15,6 +15,7 @@ stage registry.  Neither imports this module.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -23,6 +24,8 @@ from typing import Any, Callable
 
 from ftlab.data.tasks import TASKS
 from ftlab.errors import ConfigError, FtlabError
+from ftlab.eval.metrics import METRICS
+from ftlab.eval.suites import SUITES
 from ftlab.files import atomic_write_text
 from ftlab.training.methods import METHODS
 from ftlab.training.stages import STAGES
@@ -160,11 +163,22 @@ class TrainConfig:
 
 @dataclass
 class EvalConfig:
+    at_end: bool = setting(True, "Evaluate the trained model on eval.split when training ends (eval.json in the "
+                           "run directory).", tab="Evaluation")
+    split: str = setting("test", "The held-out split evaluations score.", ("test", "validation"), tab="Evaluation")
+    metrics: list[str] = setting([], "Metrics to compute; empty: every metric that applies to the task.",
+                                 lambda: METRICS.names(), tab="Evaluation")
+    suites: list[str] = setting([], "Probe suites to run as well, e.g. general_skills (forgetting) and safety.",
+                                lambda: SUITES.names(), tab="Evaluation")
     max_new_tokens: int | None = setting(None, "Longest generated answer; if empty, the task's default, or the "
                                          "longest reference plus a margin.", above=0, tab="Evaluation")
     batch_size: int = setting(64, "Prompts generated at once during evaluation.", above=0, tab="Evaluation")
     n_examples: int | None = setting(None, "Evaluate on the first N examples of the split; all if empty.", above=0,
                                      tab="Evaluation")
+    resamples: int = setting(1000, "Bootstrap resamples behind each metric's 95% interval; 0 skips intervals.",
+                             minimum=0, tab="Evaluation")
+    timeline_prompts: int = setting(8, "Validation prompts answered at every evaluation step during training "
+                                    "(the generation timeline); 0 turns it off.", minimum=0, tab="Evaluation")
 
 
 SECTIONS = {"model": ModelConfig, "data": DataConfig, "method": MethodConfig,
@@ -308,7 +322,13 @@ def _field_problems(path: str, value: Any):
     allowed = choices(path)
     if path == "data.task" and value is None:
         return
-    if allowed is not None and value not in allowed:
+    if allowed is not None and isinstance(value, list):
+        for item in value:
+            if item not in allowed:
+                close = difflib.get_close_matches(str(item), allowed, n=1)
+                guess = f" (did you mean {close[0]}?)" if close else ""
+                yield ConfigError(path, f"{item!r} is not one of {', '.join(map(str, allowed))}{guess}.")
+    elif allowed is not None and value not in allowed:
         if path == "data.task":
             yield ConfigError(path, f"unknown task {value!r}; built-in tasks: {', '.join(sorted(allowed))}.")
         elif path == "method.name":

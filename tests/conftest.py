@@ -17,7 +17,7 @@ def small_config(tmp_path):
         config.override([
             f"train.output_dir={tmp_path / 'runs'}", "data.n_train=256", "data.n_validation=32",
             "data.n_test=32", "train.max_steps=30", "train.logging_steps=5", "train.eval_steps=15",
-            "train.save_steps=15", "train.learning_rate=3e-3",
+            "train.save_steps=15", "train.learning_rate=3e-3", "eval.resamples=100",
         ])
         return config.override(list(overrides))
 

@@ -7,6 +7,7 @@ from ftlab.widgets.model_picker import ModelPicker, fit_figure
 from ftlab.widgets.plots import curves_figure, run_figure
 from ftlab.widgets.run_compare import RunComparison
 from ftlab.widgets.strategy_wizard import StrategyWizard
+from ftlab.widgets.timeline_view import GenerationTimeline, timeline_html
 
-__all__ = ["ConfigBuilder", "DataExplorer", "ModelPicker", "RunComparison", "StrategyWizard", "TrainingDashboard",
-           "curves_figure", "fit_figure", "run_figure"]
+__all__ = ["ConfigBuilder", "DataExplorer", "GenerationTimeline", "ModelPicker", "RunComparison", "StrategyWizard",
+           "TrainingDashboard", "curves_figure", "fit_figure", "run_figure", "timeline_html"]

@@ -54,6 +54,8 @@ def _control(path: str, value, choices) -> W.Widget:
     name = path.split(".")[1]
     common = {"description": name, "tooltip": help_text(path), "style": {"description_width": "170px"},
               "layout": W.Layout(width="420px")}
+    if choices and typing.get_origin(kind) is list:
+        return W.TagsInput(value=list(value), allowed_tags=list(choices), allow_duplicates=False, **common)
     if choices:
         options = ([("(none)", None)] if optional else []) + [(str(c), c) for c in choices]
         return W.Dropdown(options=options, value=value, **common)
@@ -130,7 +132,7 @@ class ConfigBuilder:
     def set(self, path: str, value) -> None:
         """Set a control as a person would (the config follows through the control's observer)."""
         control = self.controls[path]
-        if typing.get_origin(_field_type(path)[0]) is list and isinstance(value, (list, tuple)):
+        if isinstance(control, W.Text) and isinstance(value, (list, tuple)):
             value = ", ".join(value)
         control.value = value
 
@@ -198,7 +200,7 @@ class ConfigBuilder:
         try:
             for path, control in self.controls.items():
                 value = self.config.get(path)
-                if isinstance(value, list):
+                if isinstance(value, list) and isinstance(control, W.Text):
                     value = ", ".join(value)
                 control.value = "" if value is None and isinstance(control, W.Text) else value
         finally:

@@ -18,6 +18,7 @@ import time
 import ipywidgets as W
 
 from ftlab.widgets.plots import TRACES, curves_figure, series
+from ftlab.widgets.timeline_view import GenerationTimeline
 
 
 def _fmt_seconds(seconds: float) -> str:
@@ -39,7 +40,9 @@ class TrainingDashboard:
         self.stop_button = W.Button(description="Stop", icon="stop", button_style="warning", disabled=True,
                                     tooltip="Stop after this step and save a checkpoint; resume it later")
         self.stop_button.on_click(lambda _: self.request_stop("stop button"))
-        self.widget = W.VBox([W.HBox([self.progress, self.stop_button, self.status]), self.figure])
+        self.timeline = GenerationTimeline()  # validation answers at every evaluation step
+        answers = W.Accordion(children=[self.timeline.widget], titles=["Answers during training (timeline)"])
+        self.widget = W.VBox([W.HBox([self.progress, self.stop_button, self.status]), self.figure, answers])
         self._last_draw = 0.0
         self._stop_reason: str | None = None
 
@@ -52,6 +55,9 @@ class TrainingDashboard:
         return self._stop_reason
 
     def update(self, kind: str, row: dict) -> None:
+        if kind == "generations":
+            self.timeline.update(kind, row)
+            return
         if kind == "metrics":
             self.metrics.append(row)
         elif kind == "system":

@@ -18,7 +18,7 @@ from typing import Any
 from ftlab.data.parsing import load
 from ftlab.data.records import Record
 from ftlab.data.splits import SPLITS, split_records
-from ftlab.data.tasks import build_splits
+from ftlab.data.tasks import build_splits, get_task
 from ftlab.data.versions import is_version, load_version, version_id
 from ftlab.errors import FtlabError
 from ftlab.files import file_sha256
@@ -31,6 +31,7 @@ class RunData:
     splits: dict[str, list[Record]]
     version: str
     source: dict  # what data.json records: the task or files, and how the splits were made
+    labels: list[str] | None = None  # the classes, when the data is a classification task
 
     def __getitem__(self, split: str) -> list[Record]:
         return self.splits[split]
@@ -50,13 +51,15 @@ def load_data(cfg: Any) -> RunData:
     if not cfg.train_file:
         splits = build_splits(cfg.task, cfg.seed, cfg.n_train, cfg.n_validation, cfg.n_test)
         source = {"task": cfg.task, "seed": cfg.seed, "sizes": {k: len(v) for k, v in splits.items()}}
-        return RunData(splits, version_id(splits, source), source)
+        labels = get_task(cfg.task).labels
+        return RunData(splits, version_id(splits, source), source, list(labels) if labels else None)
     extra = {name: path for name, path in (("validation", cfg.validation_file), ("test", cfg.test_file)) if path}
     if is_version(cfg.train_file):
         version = load_version(cfg.train_file)
         splits = {name: list(rows) for name, rows in version.splits.items()}
         if not extra:
-            return RunData(splits, version.id, {"version": version.id, "path": str(version.path)})
+            return RunData(splits, version.id, {"version": version.id, "path": str(version.path)},
+                           class_labels(splits))
         source = {"version": version.id}
     else:
         splits = {"train": _read(cfg.train_file, "train_file")}
@@ -73,4 +76,12 @@ def load_data(cfg: Any) -> RunData:
             splits[name] = cut[name]
         source["split"] = {"seed": cfg.seed, **{name: HELD_OUT_SHARE for name in missing}}
     splits = {name: splits.get(name, []) for name in SPLITS}
-    return RunData(splits, version_id(splits, source), source)
+    return RunData(splits, version_id(splits, source), source, class_labels(splits))
+
+
+def class_labels(splits: dict[str, list[Record]]) -> list[str] | None:
+    """The sorted classes of classification data (every row has a class label), else None."""
+    rows = [r for rows in splits.values() for r in rows]
+    if not rows or any(r.format != "classification" for r in rows):
+        return None
+    return sorted({str(r.label) for r in rows})

@@ -44,7 +44,9 @@ class Task:
     """A family of examples with one skill in common.
 
     ``make`` draws one (prompt, completion) pair from a seeded generator;
-    ``max_new_tokens`` bounds generation when the task is evaluated.
+    ``max_new_tokens`` bounds generation when the task is evaluated.  A
+    classification task names its ``labels``: evaluation then scores each label
+    as the answer (probabilities, ROC-AUC, calibration) besides generating one.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Task:
     make: Callable[[random.Random], tuple[str, str]]
     max_new_tokens: int = 24
     in_base: bool = False
+    labels: tuple[str, ...] | None = None
 
 
 TASKS: dict[str, Task] = {}
@@ -88,6 +91,27 @@ register_task(Task("cipher", "Shift every letter of a made-up word three places 
 register_task(Task("date_format", "Rewrite an ISO date (2031-07-04) as words (4 July 2031).",
                    _date_format, max_new_tokens=20))
 
+_GROUPS = {"early": "abcdefgh", "middle": "ijklmnop", "late": "qrstuvwxyz"}
+
+
+def _letter_group(rng: random.Random) -> tuple[str, str]:
+    word = pseudo_word(rng, 3, 8)
+    group = next(name for name, letters in _GROUPS.items() if word[0] in letters)
+    return f"Classify the first letter of {word}: early (a-h), middle (i-p) or late (q-z)?", group
+
+
+def _word_facts(rng: random.Random) -> tuple[str, str]:
+    word = pseudo_word(rng, 3, 8)
+    return (f"Describe the made-up word {word}",
+            f"{word} has {len(word)} letters, starts with {word[0]} and ends with {word[-1]}.")
+
+
+register_task(Task("letter_group", "Put a made-up word in one of three classes by its first letter (a-h, i-p, "
+                   "q-z): classification, for accuracy, F1, the confusion matrix, ROC-AUC and calibration.",
+                   _letter_group, max_new_tokens=4, labels=tuple(_GROUPS)))
+register_task(Task("word_facts", "Describe a made-up word in one templated sentence: a free-text answer that earns "
+                   "partial credit (F1, BLEU, ROUGE) before it is exactly right.", _word_facts, max_new_tokens=48))
+
 # Pre-training skills of the built-in model: generic character handling in the
 # chat format.  They are tasks too, so the model's corpus is reproducible here.
 def _word_skill(instruction: str, transform: Callable[[str], str]) -> Callable[[random.Random], tuple[str, str]]:
@@ -111,6 +135,19 @@ for _name, _instruction, _transform in [
     register_task(Task(_name, f"{_instruction} a made-up word.", _word_skill(_instruction, _transform), in_base=True))
 register_task(Task("next_letter", "Name the letter after a letter: the alphabet order the cipher relies on.",
                    _next_letter, max_new_tokens=4, in_base=True))
+
+
+def distinct_examples(task: str | Task, seed: int, n: int) -> list[tuple[str, str]]:
+    """Up to ``n`` distinct (prompt, completion) pairs: fewer when the task has fewer (next_letter has 25)."""
+    task = get_task(task) if isinstance(task, str) else task
+    rng = random.Random(f"{task.name}:probe:{seed}")
+    seen: dict[str, str] = {}
+    for _ in range(50 * n):
+        if len(seen) == n:
+            break
+        prompt, completion = task.make(rng)
+        seen.setdefault(prompt, completion)
+    return list(seen.items())
 
 
 def build_splits(task: str | Task, seed: int = 0, n_train: int = 2000, n_validation: int = 200,

@@ -23,8 +23,11 @@ from ftlab.monitor.sampling import SystemSampler
 from ftlab.training.rundir import RunDir
 
 
+RECORDED = ("metrics", "system", "generations")  # the kinds kept as <kind>.jsonl in the run directory
+
+
 class Listener(Protocol):
-    """Receives ``kind`` in begin / progress / metrics / system / end with a row of figures.
+    """Receives ``kind`` in begin / progress / metrics / system / generations / end with a row.
 
     A listener may also define ``stop_requested() -> str | None``: a non-empty
     reason stops the run at the end of the current step, with a checkpoint.
@@ -46,10 +49,11 @@ class RunMonitor(TrainerCallback):
         self.stop_reason: str | None = None  # "stopped: ..." or "nan_loss" once the run was ended early
         self.nan_step: int | None = None
 
-    def _emit(self, kind: str, row: dict) -> None:
+    def emit(self, kind: str, row: dict) -> None:
+        """Record a row (metrics, system samples, generations) in the run directory and pass it to listeners."""
         if self.run is not None and not self.run.writer:
             return  # another process of a multi-process launch: the main one reports
-        if self.run is not None and kind in ("metrics", "system"):
+        if self.run is not None and kind in RECORDED:
             self.run.append(kind, row)
         for listener in self.listeners:
             listener.update(kind, row)
@@ -59,19 +63,19 @@ class RunMonitor(TrainerCallback):
         row["step"] = step
         row["elapsed"] = round(row["time"] - self._start, 3)
         self._last_sample = row["time"]
-        self._emit("system", row)
+        self.emit("system", row)
 
     def on_train_begin(self, args, state, control, **kwargs):
         self._start = time.time()
         self._last_tokens = (0.0, self._start)
-        self._emit("begin", {"max_steps": state.max_steps, "step": state.global_step, "time": self._start})
+        self.emit("begin", {"max_steps": state.max_steps, "step": state.global_step, "time": self._start})
         self._sample(state.global_step)
 
     def on_step_end(self, args, state, control, **kwargs):
         now = time.time()
         if now - self._last_progress >= self.progress_every_s:
             self._last_progress = now
-            self._emit("progress", {"step": state.global_step, "max_steps": state.max_steps,
+            self.emit("progress", {"step": state.global_step, "max_steps": state.max_steps,
                                     "elapsed": now - self._start})
         if now - self._last_sample >= self.sample_every_s:
             self._sample(state.global_step)
@@ -96,7 +100,7 @@ class RunMonitor(TrainerCallback):
             if now > self._last_tokens[1]:
                 row["tokens_per_s"] = round((tokens - self._last_tokens[0]) / (now - self._last_tokens[1]), 1)
             self._last_tokens = (tokens, now)
-        self._emit("metrics", row)
+        self.emit("metrics", row)
         self._check_stop(control)
         loss = row.get("loss")
         if loss is not None and not math.isfinite(loss):
@@ -106,7 +110,7 @@ class RunMonitor(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         self._sample(state.global_step)
-        self._emit("end", {"step": state.global_step, "max_steps": state.max_steps,
+        self.emit("end", {"step": state.global_step, "max_steps": state.max_steps,
                            "elapsed": time.time() - self._start})
 
 

@@ -84,10 +84,11 @@ def training_arguments(config: Config, run: RunDir) -> dict:
     )
 
 
-def build_trainer(config: Config, run: RunDir, callbacks: list):
+def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     """Load data and model as the stage and method say and wrap them in the stage's TRL trainer.
 
-    Records the data version in the run directory on the way.
+    Records the data version in the run directory on the way.  With ``emit`` (the
+    run monitor's), the generation timeline answers validation prompts at every evaluation.
     """
     from transformers import PrinterCallback, set_seed
 
@@ -113,9 +114,18 @@ def build_trainer(config: Config, run: RunDir, callbacks: list):
     model = preparation.load_base(config)
     model = preparation.prepare_model(model, config, preparation.total_optimizer_steps(config, len(train_rows)))
     preparation.remember_initial_adapter(model, config, run.path / "initial_adapter")
+    extra = preparation.method_callbacks(model, config)
+    if emit is not None and config.eval.timeline_prompts > 0 and data["validation"]:
+        from ftlab.data.rows import examples
+        from ftlab.eval.evaluation import default_max_new_tokens
+        from ftlab.eval.timeline import GenerationTimeline
+
+        shown = examples(data["validation"], system)[:config.eval.timeline_prompts]
+        budget = default_max_new_tokens(config) or 64
+        extra.append(GenerationTimeline(emit, shown, tokenizer, budget, config.eval.batch_size))
     trainer = stage.build_trainer(TrainerInputs(
         config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
-        arguments=training_arguments(config, run), callbacks=callbacks + preparation.method_callbacks(model, config),
+        arguments=training_arguments(config, run), callbacks=callbacks + extra,
         optimizer=preparation.make_optimizer(model, config)))
     trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
     for callback in trainer.callback_handler.callbacks:
@@ -164,7 +174,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
             early = EarlyStoppingCallback(early_stopping_patience=config.train.early_stopping_patience,
                                           early_stopping_threshold=config.train.early_stopping_threshold)
             callbacks.append(early)
-        trainer = build_trainer(config, run, callbacks)
+        trainer = build_trainer(config, run, callbacks, monitor.emit)
         trainable, total = count_parameters(trainer.model)
         run.update_results(trainable_params=trainable, total_params=total)
         start = time.time()
@@ -195,7 +205,18 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1),
         seconds_per_step=round(seconds / max(trainer.state.global_step - first_step, 1), 4),
         **tensor_memory(trainer.model, trainer.optimizer), **_keep_best(trainer, run))
+    if config.eval.at_end and run.writer:
+        results = run.update_results(**_evaluate_at_end(trainer, config, run))
     return TrainResult(run, trainer.model, trainer.processing_class, results)
+
+
+def _evaluate_at_end(trainer, config: Config, run: RunDir) -> dict:
+    """eval.json for the trained model; results.json repeats its headline figures."""
+    from ftlab.eval.stage import evaluate_trained, headline
+
+    start = time.time()
+    record = evaluate_trained(trainer.model, trainer.processing_class, config, run.path)
+    return {"eval": headline(record), "eval_seconds": round(time.time() - start, 2)}
 
 
 def train(config: Config, listeners: list[Listener] | tuple = ()) -> TrainResult:
@@ -226,6 +247,7 @@ def resume(run_dir: str | Path, listeners: list[Listener] | tuple = ()) -> Train
                          "train.save_steps > 0 so that checkpoints are written.")
     step = int(Path(checkpoint).name.split("-")[-1])
     run.truncate("metrics", after_step=step)  # the resumed run logs these steps again
+    run.truncate("generations", after_step=step - 1)  # the timeline answers again at the resumed step
     previous = run.read_json("results.json")
     run.update_results(status="running", resumed=previous.get("resumed", []) + [
         {"from_step": step, "previous_status": previous.get("status"), "time": time.time()}])
