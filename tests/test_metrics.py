@@ -137,6 +137,10 @@ def test_multiclass_aucs_are_one_vs_rest_macro_averages():
     scores = np.array(PROBABILITIES)
     per_class_ap = [skm.average_precision_score(np.array(LABELS) == c, scores[:, i]) for i, c in enumerate(LABEL_SET)]
     assert found == {"roc_auc": round(roc, 12), "pr_auc": round(float(np.mean(per_class_ap)), 12)}
+    # scikit-learn takes only sorted classes for ROC AUC; any order of the label set gives the same averages
+    reversed_columns = [row[::-1] for row in PROBABILITIES]
+    assert score(["roc_auc", "pr_auc"], labels=LABELS, label_set=LABEL_SET[::-1], probabilities=reversed_columns,
+                 digits=12) == found
 
 
 def test_auc_inputs_must_match_the_label_set():

@@ -9,6 +9,8 @@ the rest, macro-averaged (``multi_class="ovr"``), which needs every row of
 when a class has no example.
 """
 
+import numpy as np
+
 from ftlab.eval.diagnostics import one_vs_rest
 from ftlab.eval.metrics import Metric
 
@@ -19,7 +21,10 @@ def compute(labels: list[str], label_set: list[str], probabilities: list[list[fl
     columns = one_vs_rest(labels, label_set, probabilities)
     if len(label_set) == 2:
         return roc_auc_score(*columns[label_set[1]])
-    return roc_auc_score(labels, probabilities, multi_class="ovr", average="macro", labels=list(label_set))
+    # scikit-learn takes the classes sorted only; a macro average is the same in any order.
+    order = sorted(range(len(label_set)), key=lambda i: label_set[i])
+    return roc_auc_score(labels, np.asarray(probabilities)[:, order], multi_class="ovr", average="macro",
+                         labels=[label_set[i] for i in order])
 
 
 ENTRY = Metric("roc_auc", "Area under the ROC curve (binary; one-vs-rest macro for more classes), 0-1.", compute,
