@@ -71,7 +71,7 @@ def one_vs_rest(labels: Sequence[str], label_set: Sequence[str],
     if len(label_set) < 2 or scores.shape != (len(labels), len(label_set)):
         raise FtlabError(f"probabilities must have one row per example ({len(labels)}) and one column per class of "
                          f"the label set {list(label_set)} (at least two); got shape {scores.shape}.")
-    class_order(labels, [], label_set)
+    class_order(labels, [], label_set)  # every true label is one of the columns
     truth = np.asarray(labels, dtype=object)
     positives = label_set[1:] if len(label_set) == 2 else label_set
     return {c: (truth == c, scores[:, list(label_set).index(c)]) for c in positives}

@@ -15,4 +15,5 @@ def normalise(text: str) -> str:
 
 
 def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds a CJK character: then it needs tokenizing by character, not by space."""
     return _CJK_CHAR.search(text) is not None
