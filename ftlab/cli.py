@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ftlab.data.data_commands import add_data_parser
 
     add_data_parser(commands)
+
+    from ftlab.eval.eval_commands import add_eval_commands
+
+    add_eval_commands(commands)  # metrics
     return parser
 
 
