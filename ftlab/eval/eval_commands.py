@@ -1,4 +1,12 @@
-"""``ftlab metrics FILE.jsonl``: score answers that already exist, from a shell.
+"""``ftlab eval`` and ``ftlab metrics``: the evaluation stage, and scoring answers that already exist.
+
+``ftlab eval RUN_DIR|MODEL [--split test] [--metrics ...] [--n N] [--suites ...]
+[--against RUN_DIR|MODEL ...]`` evaluates a run's trained model (or a model on a
+config's data), writes ``eval.json`` and ``eval_samples.jsonl`` and prints the
+figures, with intervals and, per ``--against`` model, the paired differences
+and the win rate (:mod:`ftlab.eval.stage`).
+
+``ftlab metrics FILE.jsonl`` scores answers that already exist, from a shell.
 
 Predictions made anywhere (another framework, an API, a spreadsheet export)
 get the same figures as ftlab's own evaluations, from the same metric
@@ -189,7 +197,40 @@ def _cmd_metrics(args) -> None:
     print(json.dumps({k: None if k in undefined else v for k, v in found.items()}, indent=2, ensure_ascii=False))
 
 
+def _listed(text: str | None) -> list[str] | None:
+    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+
+def _cmd_eval(args) -> None:
+    from ftlab.config import Config
+    from ftlab.eval.stage import evaluate
+
+    config = Config.load(args.config).override(args.set or []) if args.config else None
+    record = evaluate(args.target, args.split, _listed(args.metrics), args.n, args.against or (),
+                      _listed(args.suites), config, args.out)
+    shown = {k: record[k] for k in ("name", "split", "n", "metrics", "intervals", "suites")}
+    shown["against"] = {name: {k: other[k] for k in ("differences", "wins", "ties", "losses", "win_rate",
+                                                     "win_interval", "item_score", "suites")}
+                        for name, other in record["against"].items()}
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+
+
 def add_eval_commands(commands) -> None:
+    ev = commands.add_parser("eval", help="evaluate a run (or a model) on a split; write eval.json; compare with "
+                             "other runs or models (--against)")
+    ev.add_argument("target", metavar="RUN_DIR|MODEL")
+    ev.add_argument("--split", default=None, help="test (default) or validation")
+    ev.add_argument("--metrics", default=None, metavar="M1,M2", help="default: every metric that applies")
+    ev.add_argument("--n", type=int, default=None, help="the first N examples of the split")
+    ev.add_argument("--suites", default=None, metavar="S1,S2", help="probe suites, e.g. general_skills,safety")
+    ev.add_argument("--against", action="append", metavar="RUN_DIR|MODEL",
+                    help="compare with this run or model on the same items (repeatable)")
+    ev.add_argument("--config", default=None, metavar="CONFIG.yaml",
+                    help="data and evaluation settings for a model (a run brings its own)")
+    ev.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE", help="override a --config setting")
+    ev.add_argument("--out", default=None, metavar="DIR", help="where eval.json goes for a model (a run: its folder)")
+    ev.set_defaults(run=_cmd_eval)
+
     metrics = commands.add_parser("metrics", help="score a JSONL file of predictions (generated text or a "
                                   "classifier's labels and probabilities); prints the metrics as JSON",
                                   description=__doc__.split("\n\n", 1)[1],  # the docstring less its title

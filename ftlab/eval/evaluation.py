@@ -28,6 +28,7 @@ from ftlab.data.rows import Example, examples
 from ftlab.data.tasks import TASKS
 from ftlab.errors import FtlabError
 from ftlab.eval import bootstrap
+from ftlab.eval import diagnostics as tables
 from ftlab.eval.metrics import METRICS, Metric
 from ftlab.files import atomic_write_json, write_jsonl
 from ftlab.models.generation import generate_scored
@@ -167,12 +168,17 @@ def evaluate(model: Any, tokenizer: Any, data: Sequence[Record] | Sequence[Examp
 
 
 def diagnostics(inputs: dict) -> dict:
-    """Confusion matrix, per-class figures, curves and reliability bins, where the metric side provides them."""
-    try:
-        from ftlab.eval import diagnostics as tables
-    except ImportError:  # pragma: no cover - the diagnostics module arrives with the classification metrics
-        return {}
-    return tables.collect(inputs)
+    """The figures behind the panel's plots: reliability and selective-answering curves always; for a
+    classification task also the confusion matrix, per-class figures and ROC / PR curves."""
+    out = {"reliability": tables.reliability(inputs["confidences"], inputs["correct"]),
+           "coverage": tables.coverage_accuracy(inputs["confidences"], inputs["correct"])}
+    if "label_set" in inputs:
+        labels, predicted, label_set = inputs["labels"], inputs["predicted_labels"], inputs["label_set"]
+        out.update(confusion=tables.confusion(labels, predicted, label_set),
+                   per_class=tables.per_class(labels, predicted, label_set),
+                   roc=tables.roc_points(labels, label_set, inputs["probabilities"]),
+                   pr=tables.pr_points(labels, label_set, inputs["probabilities"]))
+    return out
 
 
 def default_max_new_tokens(config: Any) -> int | None:

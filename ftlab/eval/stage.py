@@ -48,7 +48,7 @@ def load_target(target: str | Path, which: str = "final") -> Target:
     from ftlab.training.saved import load_trained
 
     path = Path(target)
-    if (path / "config.yaml").is_file() and (path / "results.json").is_file():
+    if is_run(path):
         if not (path / which).is_dir():
             raise FtlabError(f"{path} is a run directory without a {which}/ model (status "
                              f"{_status(path)}); evaluate a finished run, or a checkpoint with "
@@ -56,6 +56,10 @@ def load_target(target: str | Path, which: str = "final") -> Target:
         model, tokenizer = load_trained(path, which)
         return Target(path.name, model, tokenizer, RunDir(path).config(), path)
     return Target(str(target), load_model(str(target)), load_tokenizer(str(target)))
+
+
+def is_run(path: str | Path) -> bool:
+    return (Path(path) / "config.yaml").is_file() and (Path(path) / "results.json").is_file()
 
 
 def _status(path: Path) -> str:
@@ -80,8 +84,6 @@ def evaluate_target(target: Target, config: Config, data: RunData | None = None,
     record = {**report.to_json(), "data_version": data.version,
               "suites": {name: summarise(items).to_json() for name, items in suites.items()}, "against": {}}
     folder = Path(out) if out is not None else target.run_dir
-    if folder is None:
-        raise FtlabError(f"{target.name} is not a run directory: say where eval.json goes (--out DIR).")
     report.write(folder)
     for name, items in suites.items():
         write_jsonl(folder / f"eval_suite_{name}.jsonl", items)
@@ -101,6 +103,8 @@ def evaluate(target: str | Path, split: str | None = None, metrics: Sequence[str
              n: int | None = None, against: Sequence[str | Path] = (), suites: Sequence[str] | None = None,
              config: Config | None = None, out: str | Path | None = None) -> dict:
     """Evaluate a run directory or a model; see the module docstring.  Returns what eval.json holds."""
+    if out is None and not is_run(target):
+        raise FtlabError(f"{target} is not a run directory: say where eval.json goes (--out DIR).")
     subject = load_target(target)
     config = copy.deepcopy(config or subject.config or Config())
     for path, value in (("eval.split", split), ("eval.metrics", list(metrics) if metrics else None),
