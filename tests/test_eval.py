@@ -33,7 +33,8 @@ def test_score_picks_the_metrics_its_inputs_allow_and_names_what_is_missing():
 def test_side_by_side_marks_right_and_wrong_answers():
     shown = [Example([{"role": "user", "content": "p1"}], "a", "row 1"),
              Example([{"role": "user", "content": "p2"}], "b", "row 2")]
-    rows = side_by_side(EvalReport({}, shown, ["x", "b"]), EvalReport({}, shown, ["a", "b"]))
+    rows = side_by_side(EvalReport("base", "test", {}, {}, shown, ["x", "b"]),
+                        EvalReport("tuned", "test", {}, {}, shown, ["a", "b"]))
     assert [(r["prompt"], r["base_ok"], r["tuned_ok"]) for r in rows] == [("p1", False, True), ("p2", True, True)]
 
 

@@ -33,9 +33,31 @@ def load_model(name: str, dtype: str = "auto", quantization=None, trust_remote_c
         if torch.cuda.is_available():
             kwargs["device_map"] = {"": 0}
     try:
-        return AutoModelForCausalLM.from_pretrained(resolve_model_path(name), **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name), **kwargs)
     except (OSError, ValueError) as exc:
         raise _load_error(name, exc) from None
+    if quantization is not None:
+        _keep_plain_cpu_kernel_where_unpackable(model)
+    return model
+
+
+def _keep_plain_cpu_kernel_where_unpackable(model, block: int = 32) -> None:
+    """Turn off bitsandbytes' AVX512-BF16 repacking for 4-bit layers whose shape it cannot pack.
+
+    On a CPU with AVX512-BF16, bitsandbytes (0.50) repacks a 4-bit weight the first
+    time the layer runs without gradients (evaluation, generation).  The repacking
+    needs the output width to be a multiple of 32 and the input width a multiple
+    of the quantisation block (64); otherwise it stops with "N must be divisible
+    by block_n" or a reshape error.  The built-in model's smoke sizes and some
+    real layers (e.g. an MLP width of 682, a vocabulary of 50257) are such
+    shapes.  Those layers keep the plain 4-bit kernel; the others keep the fast one.
+    """
+    for module in model.modules():
+        if type(module).__name__ != "Linear4bit":
+            continue
+        blocksize = getattr(getattr(module.weight, "quant_state", None), "blocksize", 64)
+        if module.out_features % block or module.in_features % blocksize:
+            module.support_avx512bf16_for_cpu = False
 
 
 def linear_module_names(model) -> list[str]:
