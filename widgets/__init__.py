@@ -5,8 +5,9 @@ from ftlab.widgets.dashboard import TrainingDashboard
 from ftlab.widgets.data_explorer import DataExplorer
 from ftlab.widgets.model_picker import ModelPicker, fit_figure
 from ftlab.widgets.plots import curves_figure, run_figure
+from ftlab.widgets.rating import RatingWidget
 from ftlab.widgets.run_compare import RunComparison
 from ftlab.widgets.strategy_wizard import StrategyWizard
 
-__all__ = ["ConfigBuilder", "DataExplorer", "ModelPicker", "RunComparison", "StrategyWizard", "TrainingDashboard",
-           "curves_figure", "fit_figure", "run_figure"]
+__all__ = ["ConfigBuilder", "DataExplorer", "ModelPicker", "RatingWidget", "RunComparison", "StrategyWizard",
+           "TrainingDashboard", "curves_figure", "fit_figure", "run_figure"]
