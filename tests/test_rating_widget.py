@@ -94,7 +94,7 @@ def test_the_end_shows_the_summary_with_system_names_and_judge_agreement(tmp_pat
         send_key(widget, key)
     assert widget.done
     assert widget.progress.value == "<b>4 of 4 rated</b>"
-    assert all(button.disabled for button in widget.buttons)
+    assert all(button.disabled for button in widget.buttons) and widget.button_row.layout.display == "none"
     assert widget.keyboard.shortcuts == [] and widget.keyboard.hint == "all items rated"
     assert ("<b>base-model vs tuned-model</b> over 4 rated items; 95% Wilson intervals in brackets<br>"
             "base-model better: 0% (0%–49%) · tie: 100% (51%–100%) · tuned-model better: 0% (0%–49%)<br>"

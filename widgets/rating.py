@@ -150,8 +150,9 @@ class RatingWidget:
         skip.on_click(lambda _: self.skip())
         self.buttons.append(skip)
         self.summary = W.HTML()
+        self.button_row = W.HBox(self.buttons)
         self.widget = W.VBox([self.keyboard, self.progress, self.prompt, W.HBox(list(self.cards.values())),
-                              W.HBox(self.buttons), self.summary])
+                              self.button_row, self.summary])
         self.widget.add_class("ftlab-rating")
         self._next()
 
@@ -181,9 +182,9 @@ class RatingWidget:
         row = self.log.record(self.current["id"], "tie" if side == "tie" else shown[side], self.left,
                               given["a"], given["b"])
         self.ratings.append(row)
+        self._next()  # before the callbacks: one that fails must not leave a saved item on screen
         for callback in self._callbacks:
             callback(row)
-        self._next()
         return row
 
     def skip(self) -> None:
@@ -246,8 +247,8 @@ class RatingWidget:
     def _finish(self) -> None:
         for button in self.buttons:
             button.disabled = True
-        for card in self.cards.values():
-            card.layout.display = "none"
+        for box in [*self.cards.values(), self.button_row]:
+            box.layout.display = "none"
         self.prompt.value = ""
         self.keyboard.shortcuts = []
         self._show_hint()
