@@ -19,8 +19,8 @@ Two judges ship:
   which answer is better; the verdict compares the next-token
   log-probabilities of "A" and "B" (no sampling), a tie within ``margin``.
   The built-in ``ftlab/tiny-chat`` works as one, but it is a weak judge: a
-  1M-parameter model pre-trained to copy and reverse words has never learned
-  to compare answers.  Shown a right and a reversed answer to 40 prompts of
+  0.8M-parameter model pre-trained to copy and reverse words has never learned
+  to compare answers.  Shown a right and a wrong answer to 40 prompts of
   its own pre-training tasks, it leans to "B" whichever answer stands there:
   consistency 0.05, 38 of 40 verdicts ties.  Use a real instruct model for
   judging, and report its consistency with its verdicts.
