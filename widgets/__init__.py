@@ -5,9 +5,10 @@ from ftlab.widgets.dashboard import TrainingDashboard
 from ftlab.widgets.data_explorer import DataExplorer
 from ftlab.widgets.model_picker import ModelPicker, fit_figure
 from ftlab.widgets.plots import curves_figure, run_figure
+from ftlab.widgets.rating import RatingWidget
 from ftlab.widgets.run_compare import RunComparison
 from ftlab.widgets.strategy_wizard import StrategyWizard
 from ftlab.widgets.timeline_view import GenerationTimeline, timeline_html
 
-__all__ = ["ConfigBuilder", "DataExplorer", "GenerationTimeline", "ModelPicker", "RunComparison", "StrategyWizard",
-           "TrainingDashboard", "curves_figure", "fit_figure", "run_figure", "timeline_html"]
+__all__ = ["ConfigBuilder", "DataExplorer", "GenerationTimeline", "ModelPicker", "RatingWidget", "RunComparison",
+           "StrategyWizard", "TrainingDashboard", "curves_figure", "fit_figure", "run_figure", "timeline_html"]
