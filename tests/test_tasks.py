@@ -45,3 +45,15 @@ def test_errors_name_the_task_and_the_alternatives():
         get_task("sudoku")
     with pytest.raises(FtlabError, match="fewer than 1000 distinct examples"):
         build_splits("next_letter", 0, 990, 5, 5)
+
+
+def test_every_task_leaves_room_for_its_longest_answer_and_the_end_of_turn():
+    """Evaluation generates at most max_new_tokens: a shorter bound cuts right answers ("middle" -> "midd")."""
+    from ftlab.models.loader import load_tokenizer
+
+    tokenizer = load_tokenizer("ftlab/tiny-chat")
+    for task in TASKS.values():
+        rng = random.Random(0)
+        answers = [task.make(rng)[1] for _ in range(200)] + list(task.labels or ())
+        longest = max(len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers)
+        assert task.max_new_tokens >= longest + 1, (task.name, task.max_new_tokens, longest)

@@ -108,9 +108,9 @@ def _word_facts(rng: random.Random) -> tuple[str, str]:
 
 register_task(Task("letter_group", "Put a made-up word in one of three classes by its first letter (a-h, i-p, "
                    "q-z): classification, for accuracy, F1, the confusion matrix, ROC-AUC and calibration.",
-                   _letter_group, max_new_tokens=4, labels=tuple(_GROUPS)))
+                   _letter_group, max_new_tokens=8, labels=tuple(_GROUPS)))
 register_task(Task("word_facts", "Describe a made-up word in one templated sentence: a free-text answer that earns "
-                   "partial credit (F1, BLEU, ROUGE) before it is exactly right.", _word_facts, max_new_tokens=48))
+                   "partial credit (F1, BLEU, ROUGE) before it is exactly right.", _word_facts, max_new_tokens=64))
 
 # Pre-training skills of the built-in model: generic character handling in the
 # chat format.  They are tasks too, so the model's corpus is reproducible here.
