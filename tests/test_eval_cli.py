@@ -30,7 +30,9 @@ def test_a_tuned_run_against_the_base_model(small_config):
     assert set(skills) == {"repeat", "reverse", "uppercase", "spell", "next_letter"}
     assert skills["repeat"]["baseline"] > 0.8  # the base model can repeat; how much the tuned one kept is shown
     record = json.loads((run.path / "eval.json").read_text())
-    assert record["against"]["ftlab/tiny-chat"]["worst_regressions"][0]["change"] <= 0
+    gains, regressions = (record["against"]["ftlab/tiny-chat"][k] for k in ("largest_gains", "worst_regressions"))
+    assert len(gains) == min(20, against["wins"]) and all(g["change"] > 0 for g in gains)
+    assert len(regressions) == min(20, against["losses"]) and all(r["change"] < 0 for r in regressions)
     assert (run.path / "eval_against_ftlab_tiny-chat_samples.jsonl").exists()
 
 

@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 from ftlab.errors import FtlabError
 from ftlab.eval.paired import ITEM_SCORES
 from ftlab.eval.ratings import read_ratings, summarize
-from ftlab.eval.stage import _slug
+from ftlab.eval.stage import against_samples_file
 from ftlab.files import read_json, read_jsonl
 from ftlab.widgets.rating import summary_html
 from ftlab.widgets.timeline_view import diff_html
@@ -66,7 +66,7 @@ def read_eval(folder: str | Path) -> EvalFolder:
     record = read_json(path / "eval.json")
     return EvalFolder(
         path, record, read_jsonl(path / "eval_samples.jsonl"),
-        {name: read_jsonl(path / f"eval_against_{_slug(name)}_samples.jsonl") for name in record.get("against", {})},
+        {name: read_jsonl(path / against_samples_file(name)) for name in record.get("against", {})},
         {name: read_jsonl(path / f"eval_suite_{name}.jsonl") for name in record.get("suites", {})},
         read_ratings(path) if (path / "ratings.jsonl").is_file() else [])
 

@@ -49,8 +49,9 @@ class Paired:
                 "differences": self.differences, "wins": self.wins, "ties": self.ties, "losses": self.losses,
                 "win_rate": round(self.win_rate, 4), "win_interval": [round(x, 4) for x in
                                                                       bootstrap.wilson(self.wins, self.n)],
-                "largest_gains": self.changes[:n_changes],
-                "worst_regressions": sorted(self.changes, key=lambda c: c["change"])[:n_changes],
+                "largest_gains": [c for c in self.changes if c["change"] > 0][:n_changes],
+                "worst_regressions": sorted((c for c in self.changes if c["change"] < 0),
+                                            key=lambda c: c["change"])[:n_changes],
                 "suites": self.suites}
 
 

@@ -66,8 +66,9 @@ def _status(path: Path) -> str:
     return read_json(path / "results.json").get("status", "unknown")
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+def against_samples_file(name: str) -> str:
+    """``eval_against_<name>_samples.jsonl``: a compared model's answers, its name made safe for a file name."""
+    return f"eval_against_{re.sub(r'[^A-Za-z0-9_.-]+', '_', name).strip('_')}_samples.jsonl"
 
 
 def run_suites(target: Target, names: Sequence[str], batch_size: int) -> dict[str, list[dict]]:
@@ -89,7 +90,7 @@ def evaluate_target(target: Target, config: Config, data: RunData | None = None,
         write_jsonl(folder / f"eval_suite_{name}.jsonl", items)
     for other in against:
         theirs = evaluate_split(other.model, other.tokenizer, config, data, split, other.name)
-        write_jsonl(folder / f"eval_against_{_slug(other.name)}_samples.jsonl", theirs.samples())
+        write_jsonl(folder / against_samples_file(other.name), theirs.samples())
         paired = compare(report, theirs, config.eval.resamples, config.data.seed)
         their_suites = run_suites(other, config.eval.suites, config.eval.batch_size)
         paired.suites = {name: compare_suite(name, suites[name], their_suites[name], config.eval.resamples,
