@@ -52,6 +52,24 @@ def test_the_per_example_shortcut_is_taken_only_where_it_equals_the_metric():
     assert stat([0, 1]) == 0.5 and len(calls) == 2  # recomputed, not averaged
 
 
+@pytest.mark.parametrize("name", ["bleu", "chrf"])
+def test_corpus_metrics_resample_from_summed_statistics_with_the_figures_rescoring_gives(name):
+    from ftlab.eval.metrics import METRICS
+
+    metric = METRICS[name]
+    preds = ["bako has 4 letters", "今天天气很好", "tumile ends with e", "x", "sorap starts with s"]
+    refs = ["bako has four letters", "今天天气不错", "tumile ends with e", "dene", "sorap starts with s!"]
+    inputs = {"predictions": preds, "references": refs}
+    calls = []
+    slow = bootstrap.statistic(lambda **kw: calls.append(1) or metric.compute(**kw), inputs)
+    fast = bootstrap.statistic(lambda **kw: calls.append(1) or metric.compute(**kw), inputs, None,
+                               metric.statistics, metric.from_statistics)
+    before = len(calls)
+    for idx in bootstrap._indices(len(preds), 50, seed=3):
+        assert fast(idx) == pytest.approx(slow(idx), abs=1e-12)
+    assert len(calls) - before == 50  # only the slow path re-scored texts
+
+
 def test_evaluation_reports_every_applicable_metric_with_an_interval(tiny):
     model, tokenizer = tiny
     records = [qa(f"Repeat: {w}", w, f"row {i}") for i, w in enumerate(["bako", "tumile", "sorap", "dene", "vilu"])]

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ftlab.errors import FtlabError
+from ftlab.eval.bootstrap import wilson
 from ftlab.eval.judge import check_items
 from ftlab.training.rundir import RunDir
 
 RATINGS_STREAM = "ratings"  # <run_dir>/ratings.jsonl
 CHOICES = ("a", "tie", "b")
-Z_95 = 1.959964
 
 
 def shown_left(item_id: Any, seed: int) -> str:
@@ -125,16 +125,6 @@ def latest(ratings: Sequence[dict]) -> list[dict]:
     for row in ratings:
         by_item[row["item"]] = row
     return list(by_item.values())
-
-
-def wilson(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95% by default)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _mean(values: list[int]) -> float | None:

@@ -13,7 +13,7 @@ This module imports nothing from ftlab but the registry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ftlab.errors import FtlabError
 from ftlab.registry import Registry
@@ -28,6 +28,10 @@ class Metric:
     compute: Callable[..., float]  # keyword arguments named in ``needs`` -> one corpus figure
     needs: tuple[str, ...] = ("predictions", "references")
     per_example: Callable[[str, str], float] | None = None  # (prediction, reference) -> score
+    # A corpus figure that is not a mean (BLEU, chrF): per-example sufficient statistics from the ``needs``
+    # inputs, and the figure from their column sums -- what lets the bootstrap resample without re-scoring.
+    statistics: Callable[..., Any] | None = None
+    from_statistics: Callable[[Any], float] | None = None
     higher_is_better: bool = True
     kind: str = "generation"
     order: int = 0

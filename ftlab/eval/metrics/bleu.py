@@ -31,6 +31,19 @@ def compute(predictions: list[str], references: list[str]) -> float:
     return BLEU(tokenize=tokenizer_for(references)).corpus_score(predictions, [references]).score / 100
 
 
+def statistics(predictions: list[str], references: list[str]) -> list[list[int]]:
+    """Per answer: lengths and n-gram match counts, which sum over a corpus (sacrebleu's own)."""
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(tokenize=tokenizer_for(references))._extract_corpus_statistics(predictions, [references])
+
+
+def from_statistics(summed) -> float:
+    from sacrebleu.metrics import BLEU
+
+    return BLEU()._compute_score_from_stats(list(summed)).score / 100
+
+
 def per_example(prediction: str, reference: str) -> float:
     from sacrebleu.metrics import BLEU
 
@@ -39,4 +52,4 @@ def per_example(prediction: str, reference: str) -> float:
 
 
 ENTRY = Metric("bleu", "Corpus BLEU (sacrebleu; 13a, or zh for Chinese references), 0-1.", compute,
-               per_example=per_example, order=3)
+               per_example=per_example, statistics=statistics, from_statistics=from_statistics, order=3)

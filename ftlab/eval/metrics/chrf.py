@@ -17,10 +17,25 @@ def compute(predictions: list[str], references: list[str]) -> float:
     return CHRF().corpus_score([normalise(p) for p in predictions], [[normalise(r) for r in references]]).score / 100
 
 
+def statistics(predictions: list[str], references: list[str]) -> list[list[int]]:
+    """Per answer: character and word n-gram match counts, which sum over a corpus (sacrebleu's own)."""
+    from sacrebleu.metrics import CHRF
+
+    return CHRF()._extract_corpus_statistics([normalise(p) for p in predictions],
+                                             [[normalise(r) for r in references]])
+
+
+def from_statistics(summed) -> float:
+    from sacrebleu.metrics import CHRF
+
+    return CHRF()._compute_score_from_stats(list(summed)).score / 100
+
+
 def per_example(prediction: str, reference: str) -> float:
     from sacrebleu.metrics import CHRF
 
     return CHRF().sentence_score(normalise(prediction), [normalise(reference)]).score / 100
 
 
-ENTRY = Metric("chrf", "Character n-gram F-score (partial credit), 0-1.", compute, per_example=per_example, order=1)
+ENTRY = Metric("chrf", "Character n-gram F-score (partial credit), 0-1.", compute, per_example=per_example,
+               statistics=statistics, from_statistics=from_statistics, order=1)
