@@ -34,6 +34,12 @@ def test_a_tuned_run_against_the_base_model(small_config):
     assert len(gains) == min(20, against["wins"]) and all(g["change"] > 0 for g in gains)
     assert len(regressions) == min(20, against["losses"]) and all(r["change"] < 0 for r in regressions)
     assert (run.path / "eval_against_ftlab_tiny-chat_samples.jsonl").exists()
+    # a checkpoint of the run is a target too: the run's config and data, its eval files in its own folder
+    checkpoint = run.path / "checkpoints" / "checkpoint-100"
+    mid = ftlab.evaluate(checkpoint, n=8, metrics=["exact_match", "chrf"])
+    assert mid["name"] == f"{run.path.name}/checkpoints/checkpoint-100" and (checkpoint / "eval.json").exists()
+    final = ftlab.evaluate(run.path, n=8, metrics=["exact_match", "chrf"], against=[checkpoint])
+    assert final["against"][mid["name"]]["metrics"] == mid["metrics"]
 
 
 def test_bad_targets_are_one_paragraph(tmp_path):

@@ -43,7 +43,8 @@ class Target:
 
 
 def load_target(target: str | Path, which: str = "final") -> Target:
-    """A run directory (its ``final`` model and config) or a model name / folder."""
+    """A run directory (its ``final`` model and config), a folder a run saved (``RUN/best``,
+    ``RUN/checkpoints/checkpoint-N``: with the run's config, its eval files written there), or a model."""
     from ftlab.models.loader import load_model, load_tokenizer
     from ftlab.training.saved import load_trained
 
@@ -55,7 +56,18 @@ def load_target(target: str | Path, which: str = "final") -> Target:
                              f"{path}/checkpoints/checkpoint-N.")
         model, tokenizer = load_trained(path, which)
         return Target(path.name, model, tokenizer, RunDir(path).config(), path)
+    run = _saving_run(path)
+    if run is not None:
+        model, tokenizer = load_trained(run, str(path.relative_to(run)))
+        return Target(f"{run.name}/{path.relative_to(run).as_posix()}", model, tokenizer, RunDir(run).config(), path)
     return Target(str(target), load_model(str(target)), load_tokenizer(str(target)))
+
+
+def _saving_run(path: Path) -> Path | None:
+    """The run directory ``path`` is a saved model of (``best``, ``checkpoints/checkpoint-N``), if it is one."""
+    if not path.is_dir():
+        return None
+    return next((parent for parent in list(path.parents)[:2] if is_run(parent)), None)
 
 
 def is_run(path: str | Path) -> bool:
@@ -104,7 +116,7 @@ def evaluate(target: str | Path, split: str | None = None, metrics: Sequence[str
              n: int | None = None, against: Sequence[str | Path] = (), suites: Sequence[str] | None = None,
              config: Config | None = None, out: str | Path | None = None) -> dict:
     """Evaluate a run directory or a model; see the module docstring.  Returns what eval.json holds."""
-    if out is None and not is_run(target):
+    if out is None and not is_run(target) and _saving_run(Path(target)) is None:
         raise FtlabError(f"{target} is not a run directory: say where eval.json goes (--out DIR).")
     subject = load_target(target)
     config = copy.deepcopy(config or subject.config or Config())
