@@ -70,6 +70,43 @@ def test_corpus_metrics_resample_from_summed_statistics_with_the_figures_rescori
     assert len(calls) - before == 50  # only the slow path re-scored texts
 
 
+@pytest.mark.parametrize("name", ["precision_macro", "recall_macro", "f1_macro", "ece"])
+def test_classification_metrics_resample_from_summed_statistics_as_scikit_learn_scores_them(name):
+    import random
+
+    from ftlab.eval.metrics import METRICS
+
+    metric, rng = METRICS[name], random.Random(1)
+    labels = [rng.choice("abc") for _ in range(40)]
+    inputs = {"labels": labels, "predicted_labels": [t if rng.random() < 0.6 else rng.choice("abcd") for t in labels],
+              "confidences": [rng.random() for _ in labels], "correct": [rng.random() < 0.6 for _ in labels]}
+    inputs = {k: inputs[k] for k in metric.needs}
+    slow = bootstrap.statistic(metric.compute, inputs)
+    fast = bootstrap.statistic(metric.compute, inputs, None, metric.statistics, metric.from_statistics)
+    assert fast is not slow and fast.__name__ != "recompute"
+    for idx in bootstrap._indices(len(labels), 200, seed=5):  # resamples missing a class or a bin included
+        assert fast(idx) == pytest.approx(slow(idx), abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["roc_auc", "pr_auc"])
+@pytest.mark.parametrize("label_set", [["no", "yes"], ["early", "middle", "late"]])
+def test_ranking_metrics_resample_fast_with_scikit_learns_figures(name, label_set):
+    import random
+
+    from ftlab.eval.metrics import METRICS
+
+    metric, rng = METRICS[name], random.Random(2)
+    labels = [rng.choice(label_set) for _ in range(30)]
+    raw = [[round(rng.random(), 1) + (0.5 if c == t else 0) for c in label_set] for t in labels]  # ties included
+    inputs = {"labels": labels, "label_set": label_set, "probabilities": [[x / sum(r) for x in r] for r in raw]}
+    slow = bootstrap.statistic(metric.compute, inputs)
+    fast = bootstrap.statistic(metric.compute, inputs, resample=metric.resample)
+    assert fast.__name__ == "fast"
+    for idx in bootstrap._indices(len(labels), 200, seed=7):  # some resamples miss a class: scikit-learn decides
+        a, b = fast(idx), slow(idx)
+        assert a == pytest.approx(b, abs=1e-12) or (a != a and b != b)
+
+
 def test_evaluation_reports_every_applicable_metric_with_an_interval(tiny):
     model, tokenizer = tiny
     records = [qa(f"Repeat: {w}", w, f"row {i}") for i, w in enumerate(["bako", "tumile", "sorap", "dene", "vilu"])]

@@ -39,7 +39,7 @@ def _percentiles(values: list[float], level: float = LEVEL) -> tuple[float, floa
         return float("nan"), float("nan")
     lo = values[int((1 - level) / 2 * (len(values) - 1))]
     hi = values[int((1 + level) / 2 * (len(values) - 1))]
-    return lo, hi
+    return float(lo), float(hi)
 
 
 def _take(inputs: dict[str, Any], idx: list[int]) -> dict[str, Any]:
@@ -47,19 +47,11 @@ def _take(inputs: dict[str, Any], idx: list[int]) -> dict[str, Any]:
 
 
 def statistic(compute: Callable[..., float], inputs: dict[str, Any], per_example: list[float] | None = None,
-              statistics: Callable[..., Any] | None = None,
-              from_statistics: Callable[[Any], float] | None = None) -> Callable[[list[int]], float]:
+              statistics: Callable[..., Any] | None = None, from_statistics: Callable[[Any], float] | None = None,
+              resample: Callable[..., float | None] | None = None) -> Callable[[list[int]], float]:
     """The metric on a resample of the examples: by per-example means where that equals the metric, else
-    from summed sufficient statistics where the metric has them, else by recomputing it."""
-    if per_example is not None and per_example and \
-            abs(sum(per_example) / len(per_example) - compute(**inputs)) < 1e-9:
-        scores = np.asarray(per_example, dtype=float)
-        return lambda idx: float(scores[idx].mean())
-    if statistics is not None and from_statistics is not None and inputs.get("predictions"):
-        table = np.asarray(statistics(**inputs), dtype=float)
-        if abs(from_statistics(table.sum(0)) - compute(**inputs)) < 1e-9:
-            return lambda idx: from_statistics(table[idx].sum(0))
-
+    from summed sufficient statistics or by a faster equal computation where the metric has one, else by
+    recomputing it."""
     def recompute(idx: list[int]) -> float:
         # A resample holding one class only has no ROC-AUC: scikit-learn warns or raises, the resample is NaN
         # and left out of the percentiles.
@@ -70,6 +62,21 @@ def statistic(compute: Callable[..., float], inputs: dict[str, Any], per_example
             except ValueError:
                 return float("nan")
 
+    full = compute(**inputs)
+    if per_example is not None and per_example and abs(sum(per_example) / len(per_example) - full) < 1e-9:
+        scores = np.asarray(per_example, dtype=float)
+        return lambda idx: float(scores[idx].mean())
+    if statistics is not None and from_statistics is not None and \
+            all(len(v) for v in inputs.values() if isinstance(v, list)):
+        table = np.asarray(statistics(**inputs), dtype=float)
+        if abs(from_statistics(table.sum(0)) - full) < 1e-9:
+            return lambda idx: from_statistics(table[idx].sum(0))
+    if resample is not None and (value := resample(**inputs)) is not None and abs(value - full) < 1e-9:
+        def fast(idx: list[int]) -> float:
+            value = resample(**_take(inputs, idx))
+            return recompute(idx) if value is None else value
+
+        return fast
     return recompute
 
 

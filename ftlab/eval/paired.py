@@ -91,9 +91,9 @@ def compare(candidate: EvalReport, baseline: EvalReport, resamples: int = bootst
             own_c = {k: candidate.inputs[k] for k in metric.needs}
             own_b = {k: baseline.inputs[k] for k in metric.needs}
             stat_c = bootstrap.statistic(metric.compute, own_c, candidate.per_example.get(name), metric.statistics,
-                                         metric.from_statistics)
+                                         metric.from_statistics, metric.resample)
             stat_b = bootstrap.statistic(metric.compute, own_b, baseline.per_example.get(name), metric.statistics,
-                                         metric.from_statistics)
+                                         metric.from_statistics, metric.resample)
             entry["interval"] = [round(x, 4) for x in bootstrap.paired_interval(stat_c, stat_b, n, resamples,
                                                                                   seed + i)]
         paired.differences[name] = entry

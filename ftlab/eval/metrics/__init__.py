@@ -32,6 +32,9 @@ class Metric:
     # inputs, and the figure from their column sums -- what lets the bootstrap resample without re-scoring.
     statistics: Callable[..., Any] | None = None
     from_statistics: Callable[[Any], float] | None = None
+    # The same figure as ``compute`` without its library's per-call input checks, for bootstrap resamples;
+    # None where it defers to ``compute``.  Used only once it matches ``compute`` on the full data.
+    resample: Callable[..., float | None] | None = None
     higher_is_better: bool = True
     kind: str = "generation"
     order: int = 0

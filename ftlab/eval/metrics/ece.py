@@ -15,6 +15,24 @@ from ftlab.eval.metrics import Metric
 N_BINS = 10
 
 
+def statistics(confidences: list[float], correct: list[bool]):
+    """Per example, in its bin: [1, confidence, right] -- the bins' counts and sums, which add over a corpus."""
+    import numpy as np
+
+    conf, right = np.asarray(confidences, dtype=float), np.asarray(correct, dtype=float)
+    bins = np.searchsorted(np.linspace(0.0, 1.0, N_BINS + 1)[1:-1], conf)  # reliability()'s binning
+    rows = np.zeros((len(conf), 3 * N_BINS))
+    at = np.arange(len(conf))
+    rows[at, bins], rows[at, N_BINS + bins], rows[at, 2 * N_BINS + bins] = 1, conf, right
+    return rows
+
+
+def from_statistics(summed) -> float:
+    count, conf, right = summed[:N_BINS], summed[N_BINS:2 * N_BINS], summed[2 * N_BINS:]
+    total = count.sum()
+    return float(sum(abs(r - c) for n, c, r in zip(count, conf, right) if n) / total) if total else 0.0
+
+
 def compute(confidences: list[float], correct: list[bool]) -> float:
     bins = [b for b in reliability(confidences, correct, N_BINS) if b["count"]]
     total = sum(b["count"] for b in bins)
@@ -22,4 +40,5 @@ def compute(confidences: list[float], correct: list[bool]) -> float:
 
 
 ENTRY = Metric("ece", "Expected calibration error over 10 confidence bins, 0-1 (lower is better).", compute,
-               needs=("confidences", "correct"), higher_is_better=False, kind="uncertainty")
+               needs=("confidences", "correct"), higher_is_better=False, kind="uncertainty",
+               statistics=statistics, from_statistics=from_statistics)

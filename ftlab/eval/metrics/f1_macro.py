@@ -7,6 +7,7 @@ labels (scikit-learn's default); undefined per-class values count as 0
 """
 
 from ftlab.eval.metrics import Metric
+from ftlab.eval.metrics._confusion import per_class, statistics
 
 
 def compute(labels: list[str], predicted_labels: list[str]) -> float:
@@ -15,5 +16,10 @@ def compute(labels: list[str], predicted_labels: list[str]) -> float:
     return f1_score(labels, predicted_labels, average="macro", zero_division=0)
 
 
+def from_statistics(summed) -> float:
+    return float(per_class(summed)[2].mean())
+
+
 ENTRY = Metric("f1_macro", "F1 averaged over classes (each class weighs the same), 0-1.", compute,
-               needs=("labels", "predicted_labels"), kind="classification", order=3)
+               needs=("labels", "predicted_labels"), statistics=statistics,
+               from_statistics=from_statistics, kind="classification", order=3)

@@ -10,6 +10,7 @@ classes: each class against the rest, macro-averaged.
 
 from ftlab.eval.diagnostics import one_vs_rest
 from ftlab.eval.metrics import Metric
+from ftlab.eval.metrics._ranking import average_precision
 
 
 def compute(labels: list[str], label_set: list[str], probabilities: list[list[float]]) -> float:
@@ -23,4 +24,4 @@ def compute(labels: list[str], label_set: list[str], probabilities: list[list[fl
 
 
 ENTRY = Metric("pr_auc", "Average precision (area under the PR curve; one-vs-rest macro), 0-1.", compute,
-               needs=("labels", "label_set", "probabilities"), kind="classification", order=5)
+               needs=("labels", "label_set", "probabilities"), resample=average_precision, kind="classification", order=5)

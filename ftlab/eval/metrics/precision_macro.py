@@ -8,6 +8,7 @@ raising a warning.
 """
 
 from ftlab.eval.metrics import Metric
+from ftlab.eval.metrics._confusion import per_class, statistics
 
 
 def compute(labels: list[str], predicted_labels: list[str]) -> float:
@@ -16,5 +17,10 @@ def compute(labels: list[str], predicted_labels: list[str]) -> float:
     return precision_score(labels, predicted_labels, average="macro", zero_division=0)
 
 
+def from_statistics(summed) -> float:
+    return float(per_class(summed)[0].mean())
+
+
 ENTRY = Metric("precision_macro", "Precision averaged over classes (each class weighs the same), 0-1.", compute,
-               needs=("labels", "predicted_labels"), kind="classification", order=1)
+               needs=("labels", "predicted_labels"), statistics=statistics,
+               from_statistics=from_statistics, kind="classification", order=1)

@@ -6,6 +6,7 @@ never occurs counts as recall 0 (``zero_division=0``).
 """
 
 from ftlab.eval.metrics import Metric
+from ftlab.eval.metrics._confusion import per_class, statistics
 
 
 def compute(labels: list[str], predicted_labels: list[str]) -> float:
@@ -14,5 +15,10 @@ def compute(labels: list[str], predicted_labels: list[str]) -> float:
     return recall_score(labels, predicted_labels, average="macro", zero_division=0)
 
 
+def from_statistics(summed) -> float:
+    return float(per_class(summed)[1].mean())
+
+
 ENTRY = Metric("recall_macro", "Recall averaged over classes (each class weighs the same), 0-1.", compute,
-               needs=("labels", "predicted_labels"), kind="classification", order=2)
+               needs=("labels", "predicted_labels"), statistics=statistics,
+               from_statistics=from_statistics, kind="classification", order=2)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ftlab.eval.diagnostics import one_vs_rest
 from ftlab.eval.metrics import Metric
+from ftlab.eval.metrics._ranking import roc_auc
 
 
 def compute(labels: list[str], label_set: list[str], probabilities: list[list[float]]) -> float:
@@ -28,4 +29,4 @@ def compute(labels: list[str], label_set: list[str], probabilities: list[list[fl
 
 
 ENTRY = Metric("roc_auc", "Area under the ROC curve (binary; one-vs-rest macro for more classes), 0-1.", compute,
-               needs=("labels", "label_set", "probabilities"), kind="classification", order=4)
+               needs=("labels", "label_set", "probabilities"), resample=roc_auc, kind="classification", order=4)
