@@ -41,9 +41,9 @@ def quickstart_config(smoke: bool = False, model: str = BUILTIN_MODEL, method: s
     entry = METHODS[method]
     config.train.learning_rate = entry.builtin_lr if model == BUILTIN_MODEL else entry.lr
     config.train.logging_steps = 10
+    config.train.save_steps = config.train.max_steps
     if max_steps is not None:
         config.train.max_steps = max_steps
-    config.train.save_steps = config.train.max_steps
     return config
 
 
