@@ -40,8 +40,22 @@ def run(path: Path) -> float:
             nbformat.write(notebook, failed)  # the outputs up to the failing cell, for a look; the original stays
             print(f"{path.stem} failed; its outputs so far are in {failed}", flush=True)
             raise
+    drop_bundled_widgets(notebook)
     nbformat.write(notebook, path)
     return time.time() - start
+
+
+def drop_bundled_widgets(notebook, limit: int = 1_000_000) -> None:
+    """Leave out of the saved widget state the models that carry a front-end bundle of their own.
+
+    plotly's FigureWidget is an anywidget whose state holds all of plotly.js
+    (5 MB) once per figure: notebook 09's panels made the file 56 MB.  Those
+    figures then show their text form in a saved notebook, which is why each
+    notebook also draws its results as static figures or HTML.
+    """
+    state = notebook.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state")
+    for key in [k for k, model in (state or {}).items() if len(str(model.get("state", {}).get("_esm", ""))) > limit]:
+        del state[key]
 
 
 def main() -> None:
