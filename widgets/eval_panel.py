@@ -33,11 +33,11 @@ from ftlab.eval.paired import ITEM_SCORES
 from ftlab.eval.ratings import read_ratings, summarize
 from ftlab.eval.stage import against_samples_file
 from ftlab.files import read_json, read_jsonl
+from ftlab.widgets.html_table import number, table
 from ftlab.widgets.rating import summary_html
 from ftlab.widgets.timeline_view import diff_html
 
 TABS = ("Figures", "Classification", "Calibration", "Samples", "Suites", "Ratings")
-_CELL = "padding:2px 8px;border:1px solid #e5e7eb;vertical-align:top"
 _TEXT = "font-family:monospace;white-space:pre-wrap"
 _VERDICT_COLOURS = {"better": "#dcfce7", "worse": "#fee2e2"}
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 40, "b": 40}}
@@ -190,31 +190,14 @@ def tab_titles(data: EvalFolder) -> list[str]:
 
 # ---- HTML pieces (shared by the widget and the static view) -----------------------------------------------------
 
-def _num(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return html.escape(str(value))
-
-
 def _interval(low, high) -> str:
-    return "–" if low is None else f"[{_num(low)}, {_num(high)}]"
-
-
-def _table(header: list[str], rows: list[list[str]], shades: list[str] | None = None) -> str:
-    """A table of cells already written as HTML; ``shades`` colours whole rows."""
-    head = "".join(f"<th style='{_CELL};text-align:left'>{html.escape(h)}</th>" for h in header)
-    shades = shades or ["transparent"] * len(rows)
-    body = "".join(f"<tr style='background:{shade}'>" + "".join(f"<td style='{_CELL}'>{cell}</td>" for cell in row)
-                   + "</tr>" for row, shade in zip(rows, shades))
-    return f"<table style='border-collapse:collapse;font-size:0.85em'><tr>{head}</tr>{body}</table>"
+    return "–" if low is None else f"[{number(low)}, {number(high)}]"
 
 
 def metrics_html(record: dict) -> str:
     rows = metric_rows(record)
-    return _table(["metric", "", "value", "95% interval"],
-                  [[html.escape(r["metric"]), r["arrow"], _num(r["value"]), _interval(r["low"], r["high"])]
+    return table(["metric", "", "value", "95% interval"],
+                  [[html.escape(r["metric"]), r["arrow"], number(r["value"]), _interval(r["low"], r["high"])]
                    for r in rows])
 
 
@@ -228,14 +211,14 @@ def comparison_html(record: dict, other: str) -> str:
     title = (f"<b>{html.escape(record.get('name', 'candidate'))} vs {html.escape(other)}</b>: "
              f"{wins['wins']} wins · {wins['ties']} ties · {wins['losses']} losses on {html.escape(wins['item_score'])}"
              f"; win rate {wins['win_rate']:.0%} (95% interval {wins['low']:.0%}–{wins['high']:.0%})")
-    table = _table(["metric", "", "candidate", "baseline", "difference", "paired 95% interval", "verdict"],
-                   [[html.escape(r["metric"]), r["arrow"], _num(r["candidate"]), _num(r["baseline"]),
-                     _num(r["difference"]), _interval(r["low"], r["high"]), _verdict_cell(r["verdict"])]
+    body = table(["metric", "", "candidate", "baseline", "difference", "paired 95% interval", "verdict"],
+                   [[html.escape(r["metric"]), r["arrow"], number(r["candidate"]), number(r["baseline"]),
+                     number(r["difference"]), _interval(r["low"], r["high"]), _verdict_cell(r["verdict"])]
                     for r in rows],
                    [_VERDICT_COLOURS.get(r["verdict"], "transparent") for r in rows])
     note = ("<div style='font-size:0.8em;color:#555'>significant (green: better, red: worse) where the paired "
             "interval excludes 0; ↑/↓: which way is better</div>")
-    return f"<div>{title}</div>{table}{note}"
+    return f"<div>{title}</div>{body}{note}"
 
 
 def _span(inner: str) -> str:
@@ -245,8 +228,8 @@ def _span(inner: str) -> str:
 
 def samples_html(samples: list[dict], score: str) -> str:
     """A table of samples with the score and a character diff of the prediction against the reference."""
-    return _table(["#", score, "question", "reference", "prediction (diff: red missing, green extra)"],
-                  [[str(s["index"]), _num(s["scores"].get(score)), _span(html.escape(s["question"])),
+    return table(["#", score, "question", "reference", "prediction (diff: red missing, green extra)"],
+                  [[str(s["index"]), number(s["scores"].get(score)), _span(html.escape(s["question"])),
                     _span(html.escape(s["reference"])), _span(diff_html(s["reference"], s["prediction"]))]
                    for s in samples])
 
@@ -254,9 +237,9 @@ def samples_html(samples: list[dict], score: str) -> str:
 def changes_html(changes: list[dict], candidate: str, baseline: str) -> str:
     """Items that changed between two models, both answers diffed against the reference."""
     def answer(c: dict, who: str) -> str:
-        return f"{_span(diff_html(c['reference'], c[who]))} ({_num(c[f'{who}_score'])})"
+        return f"{_span(diff_html(c['reference'], c[who]))} ({number(c[f'{who}_score'])})"
 
-    return _table(["#", "change", "question", "reference", html.escape(candidate), html.escape(baseline)],
+    return table(["#", "change", "question", "reference", html.escape(candidate), html.escape(baseline)],
                   [[str(c["index"]), f"{c['change']:+.4g}", _span(html.escape(c["question"])),
                     _span(html.escape(c["reference"])), answer(c, "candidate"), answer(c, "baseline")]
                    for c in changes])
@@ -275,17 +258,17 @@ def sample_html(sample: dict, others: dict[str, dict] | None = None, name: str =
             ["prompt", _span(html.escape(_prompt_text(sample.get("prompt", ""))))],
             ["reference", _span(html.escape(sample["reference"]))]]
     for who, row in [(name, sample), *others.items()]:
-        scores = ", ".join(f"{k} {_num(v)}" for k, v in row.get("scores", {}).items())
+        scores = ", ".join(f"{k} {number(v)}" for k, v in row.get("scores", {}).items())
         extra = ""
         if row.get("confidence") is not None:
-            extra += f"; confidence {_num(row['confidence'])}"
+            extra += f"; confidence {number(row['confidence'])}"
         if row.get("probabilities"):
-            extra += "; " + ", ".join(f"P({k}) {_num(v)}" for k, v in row["probabilities"].items())
+            extra += "; " + ", ".join(f"P({k}) {number(v)}" for k, v in row["probabilities"].items())
         diff = diff_html(sample["reference"], row["prediction"])
         answer = (f"{_span(html.escape(row['prediction']))}<br>diff: {_span(diff)}"
                   f"<div style='font-size:0.85em;color:#555'>{html.escape(scores + extra)}</div>")
         rows.append([html.escape(who), answer])
-    return _table([f"example #{sample['index']}", ""], rows)
+    return table([f"example #{sample['index']}", ""], rows)
 
 
 def classification_html(diagnostics: dict) -> str:
@@ -296,9 +279,9 @@ def classification_html(diagnostics: dict) -> str:
         f"<span style='display:block;background:rgba(37,99,235,{v / top:.2f});"
         f"color:{'#fff' if v / top > 0.5 else '#000'};text-align:right;padding:0 4px'>{v}</span>" for v in row]
         for label, row in zip(labels, matrix)]
-    matrix_table = _table(["true \\ predicted"] + labels, cells)
-    per_class = _table(["class", "precision", "recall", "F1", "support"],
-                       [[html.escape(r["label"]), _num(r["precision"]), _num(r["recall"]), _num(r["f1"]),
+    matrix_table = table(["true \\ predicted"] + labels, cells)
+    per_class = table(["class", "precision", "recall", "F1", "support"],
+                       [[html.escape(r["label"]), number(r["precision"]), number(r["recall"]), number(r["f1"]),
                          str(r["support"])] for r in diagnostics.get("per_class", [])])
     return f"<div>confusion matrix (rows: true class)</div>{matrix_table}<div>per class</div>{per_class}"
 
@@ -308,15 +291,15 @@ def calibration_html(record: dict) -> str:
     ece = record.get("metrics", {}).get("ece")
     parts = []
     if diagnostics.get("reliability"):
-        parts.append(f"<div>reliability{f' (ECE {_num(ece)})' if ece is not None else ''}: accuracy equals "
+        parts.append(f"<div>reliability{f' (ECE {number(ece)})' if ece is not None else ''}: accuracy equals "
                      "confidence in every bin for a calibrated model</div>")
-        parts.append(_table(["confidence bin", "examples", "mean confidence", "accuracy"],
-                            [[f"{b['lower']:.1f}–{b['upper']:.1f}", str(b["count"]), _num(b["confidence"]),
-                              _num(b["accuracy"])] for b in diagnostics["reliability"]]))
+        parts.append(table(["confidence bin", "examples", "mean confidence", "accuracy"],
+                            [[f"{b['lower']:.1f}–{b['upper']:.1f}", str(b["count"]), number(b["confidence"]),
+                              number(b["accuracy"])] for b in diagnostics["reliability"]]))
     if diagnostics.get("coverage"):
         parts.append("<div>accuracy when answering only the most confident share</div>")
-        parts.append(_table(["coverage", "examples", "accuracy"],
-                            [[f"{c['coverage']:.0%}", str(c["examples"]), _num(c["accuracy"])]
+        parts.append(table(["coverage", "examples", "accuracy"],
+                            [[f"{c['coverage']:.0%}", str(c["examples"]), number(c["accuracy"])]
                              for c in diagnostics["coverage"]]))
     return "".join(parts)
 
@@ -329,7 +312,7 @@ def suites_html(record: dict) -> str:
         header += [f"{other} rate", "difference", "paired 95% interval", "verdict"]
     cells, shades = [], []
     for r in rows:
-        line = [html.escape(r["suite"]), html.escape(r["group"]), _num(r["n"]), _num(r["rate"]),
+        line = [html.escape(r["suite"]), html.escape(r["group"]), number(r["n"]), number(r["rate"]),
                 _interval(r["low"], r["high"])]
         shade = "transparent"
         for other in others:
@@ -337,12 +320,12 @@ def suites_html(record: dict) -> str:
             if paired is None:
                 line += ["–"] * 4
                 continue
-            line += [_num(paired["baseline"]), _num(paired["difference"]), _interval(*paired["interval"]),
+            line += [number(paired["baseline"]), number(paired["difference"]), _interval(*paired["interval"]),
                      _verdict_cell(paired["verdict"])]
             shade = _VERDICT_COLOURS.get(paired["verdict"], shade)
         cells.append(line)
         shades.append(shade)
-    return _table(header, cells, shades)
+    return table(header, cells, shades)
 
 
 def ratings_html(ratings: list[dict]) -> str:
@@ -507,8 +490,8 @@ class EvalPanel:
             self.figures["pr"] = class_curves_figure(diagnostics["pr"], "recall", "precision", "precision-recall",
                                                steps=True)
             row.append(self.figures["pr"])
-        per_class = _table(["class", "precision", "recall", "F1", "support"],
-                           [[html.escape(r["label"]), _num(r["precision"]), _num(r["recall"]), _num(r["f1"]),
+        per_class = table(["class", "precision", "recall", "F1", "support"],
+                           [[html.escape(r["label"]), number(r["precision"]), number(r["recall"]), number(r["f1"]),
                              str(r["support"])] for r in diagnostics.get("per_class", [])])
         return W.VBox([W.HBox(row, layout=W.Layout(flex_flow="row wrap")), W.HTML(per_class)])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import ipywidgets as W
@@ -10,24 +9,10 @@ import plotly.graph_objects as go
 
 from ftlab.training.compare import compare_runs, list_runs
 from ftlab.training.rundir import RunDir
+from ftlab.widgets.html_table import HIGHLIGHT, number, table
 
 CURVES = {"train loss": "loss", "eval loss": "eval_loss", "learning rate": "learning_rate",
           "grad norm": "grad_norm", "tokens/s": "tokens_per_s", "token accuracy": "mean_token_accuracy"}
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return html.escape(str(value))
-
-
-def _table(header: list[str], rows: list[list], highlight: set[int] = frozenset()) -> str:
-    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr style='background:{}'>".format("#fff3cd" if i in highlight else "transparent")
-        + "".join(f"<td style='padding:2px 8px'>{_cell(v)}</td>" for v in row) + "</tr>"
-        for i, row in enumerate(rows))
-    return f"<table style='border-collapse:collapse;font-size:0.9em'><tr>{head}</tr>{body}</table>"
 
 
 class RunComparison:
@@ -70,13 +55,14 @@ class RunComparison:
                                         mode="lines+markers" if key == "eval_loss" else "lines")
             self.figure.layout.yaxis.title = self.curve.value
             self.figure.layout.yaxis.type = "log" if key in ("loss", "eval_loss") else "linear"
-        table = comparison.results_table()
-        self.results_table.value = _table(list(table[0]) if table else [], [list(r.values()) for r in table])
+        results = comparison.results_table()
+        self.results_table.value = table(list(results[0]) if results else [],
+                                         [[number(v) for v in r.values()] for r in results])
         differing = set(comparison.differing)
         keys = sorted(differing) if self.only_differences.value else sorted(set().union(*comparison.configs or [{}]))
-        rows = [[k] + [c.get(k) for c in comparison.configs] for k in keys]
-        highlight = {i for i, k in enumerate(keys) if k in differing}
-        self.config_table.value = _table(["setting"] + comparison.names, rows, highlight)
+        rows = [[number(k)] + [number(c.get(k)) for c in comparison.configs] for k in keys]
+        shades = [HIGHLIGHT if k in differing else "transparent" for k in keys]
+        self.config_table.value = table(["setting"] + comparison.names, rows, shades)
         self.comparison = comparison
 
     def _ipython_display_(self):

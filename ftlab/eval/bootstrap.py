@@ -46,6 +46,12 @@ def _take(inputs: dict[str, Any], idx: list[int]) -> dict[str, Any]:
     return {k: ([v[i] for i in idx] if isinstance(v, list) and k != "label_set" else v) for k, v in inputs.items()}
 
 
+def mean_of(scores: list[float]) -> Callable[[list[int]], float]:
+    """The mean of per-item scores on a resample of the items."""
+    table = np.asarray(scores, dtype=float)
+    return lambda idx: float(table[idx].mean())
+
+
 def statistic(compute: Callable[..., float], inputs: dict[str, Any], per_example: list[float] | None = None,
               statistics: Callable[..., Any] | None = None, from_statistics: Callable[[Any], float] | None = None,
               resample: Callable[..., float | None] | None = None) -> Callable[[list[int]], float]:
@@ -64,8 +70,7 @@ def statistic(compute: Callable[..., float], inputs: dict[str, Any], per_example
 
     full = compute(**inputs)
     if per_example is not None and per_example and abs(sum(per_example) / len(per_example) - full) < 1e-9:
-        scores = np.asarray(per_example, dtype=float)
-        return lambda idx: float(scores[idx].mean())
+        return mean_of(per_example)
     if statistics is not None and from_statistics is not None and \
             all(len(v) for v in inputs.values() if isinstance(v, list)):
         table = np.asarray(statistics(**inputs), dtype=float)

@@ -113,6 +113,11 @@ def _confidences(confidences: Sequence[float], correct: Sequence[bool]) -> tuple
     return conf, right
 
 
+def confidence_bins(confidences: np.ndarray, n_bins: int) -> np.ndarray:
+    """Each confidence's equal-width bin: an edge value belongs to the bin below it, 0 to the first."""
+    return np.searchsorted(np.linspace(0.0, 1.0, n_bins + 1)[1:-1], confidences)
+
+
 def reliability(confidences: Sequence[float], correct: Sequence[bool], n_bins: int = 10) -> list[dict]:
     """The reliability diagram: per equal-width confidence bin, its examples, mean confidence and accuracy.
 
@@ -127,7 +132,7 @@ def reliability(confidences: Sequence[float], correct: Sequence[bool], n_bins: i
     """
     conf, right = _confidences(confidences, correct)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bins = np.searchsorted(edges[1:-1], conf)
+    bins = confidence_bins(conf, n_bins)
     count = np.bincount(bins, minlength=n_bins)
     conf_sum = np.bincount(bins, weights=conf, minlength=n_bins)
     right_sum = np.bincount(bins, weights=right, minlength=n_bins)

@@ -161,9 +161,8 @@ def evaluate(model: Any, tokenizer: Any, data: Sequence[Record] | Sequence[Examp
         if scores is not None:
             report.per_example[metric.name] = scores
         if metric.kind != "cost":
-            stat = bootstrap.statistic(metric.compute, own, scores, metric.statistics, metric.from_statistics,
-                                       metric.resample)
-            report.intervals[metric.name] = bootstrap.interval(stat, len(chosen), resamples, seed + i)
+            report.intervals[metric.name] = bootstrap.interval(metric.on_resamples(own, scores), len(chosen),
+                                                               resamples, seed + i)
     report.diagnostics = diagnostics(inputs)
     return report
 

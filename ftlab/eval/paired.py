@@ -14,8 +14,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ftlab.errors import FtlabError
 from ftlab.eval import bootstrap
 from ftlab.eval.evaluation import EvalReport
@@ -88,12 +86,8 @@ def compare(candidate: EvalReport, baseline: EvalReport, resamples: int = bootst
         entry = {"candidate": candidate.metrics[name], "baseline": baseline.metrics[name],
                  "difference": round(candidate.metrics[name] - baseline.metrics[name], 4)}
         if metric.kind != "cost":
-            own_c = {k: candidate.inputs[k] for k in metric.needs}
-            own_b = {k: baseline.inputs[k] for k in metric.needs}
-            stat_c = bootstrap.statistic(metric.compute, own_c, candidate.per_example.get(name), metric.statistics,
-                                         metric.from_statistics, metric.resample)
-            stat_b = bootstrap.statistic(metric.compute, own_b, baseline.per_example.get(name), metric.statistics,
-                                         metric.from_statistics, metric.resample)
+            stat_c, stat_b = (metric.on_resamples({k: report.inputs[k] for k in metric.needs},
+                                                  report.per_example.get(name)) for report in (candidate, baseline))
             entry["interval"] = [round(x, 4) for x in bootstrap.paired_interval(stat_c, stat_b, n, resamples,
                                                                                   seed + i)]
         paired.differences[name] = entry
@@ -121,8 +115,7 @@ def compare_suite(name: str, candidate: list[dict], baseline: list[dict], resamp
     for group in dict.fromkeys(item["group"] for item in candidate):
         a = [item["score"] for item in candidate if item["group"] == group]
         b = [item["score"] for item in baseline if item["group"] == group]
-        mean = (lambda scores: lambda idx: float(np.asarray(scores, dtype=float)[idx].mean()))
-        lo, hi = bootstrap.paired_interval(mean(a), mean(b), len(a), resamples, seed)
+        lo, hi = bootstrap.paired_interval(bootstrap.mean_of(a), bootstrap.mean_of(b), len(a), resamples, seed)
         out[group] = {"candidate": round(sum(a) / len(a), 4), "baseline": round(sum(b) / len(b), 4),
                       "difference": round((sum(a) - sum(b)) / len(a), 4), "interval": [round(lo, 4), round(hi, 4)],
                       "higher_is_better": directions.get(group, True)}

@@ -16,42 +16,41 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
+from ftlab.eval.diagnostics import one_vs_rest
 
-def _columns(labels, label_set, probabilities):
-    truth = np.asarray(labels)[:, None] == np.asarray(label_set)[None, :]
-    scores = np.asarray(probabilities, dtype=float)
-    if len(label_set) == 2:  # the positive class only, as the metrics define it
-        truth, scores = truth[:, 1:], scores[:, 1:]
-    positives = truth.sum(0)
-    if (positives == 0).any() or (positives == len(truth)).any():
+
+def _columns(labels, label_set, probabilities) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """The one-vs-rest (truth, score) columns the metrics average; None where one lacks a positive or a negative."""
+    columns = list(one_vs_rest(labels, label_set, probabilities).values())
+    if any(truth.all() or not truth.any() for truth, _ in columns):
         return None
-    return truth, scores, positives
+    return columns
 
 
 def roc_auc(labels, label_set, probabilities) -> float | None:
     """Mann-Whitney U with mid-ranks for ties: the area under the ROC curve, macro over columns."""
-    found = _columns(labels, label_set, probabilities)
-    if found is None:
+    columns = _columns(labels, label_set, probabilities)
+    if columns is None:
         return None
-    truth, scores, positives = found
-    negatives = len(truth) - positives
-    ranks = np.column_stack([rankdata(scores[:, j]) for j in range(scores.shape[1])])
-    u = (ranks * truth).sum(0) - positives * (positives + 1) / 2
-    return float((u / (positives * negatives)).mean())
+    areas = []
+    for truth, score in columns:
+        positives, negatives = truth.sum(), (~truth).sum()
+        u = rankdata(score)[truth].sum() - positives * (positives + 1) / 2
+        areas.append(u / (positives * negatives))
+    return float(np.mean(areas))
 
 
 def average_precision(labels, label_set, probabilities) -> float | None:
     """Precision at each distinct score threshold, weighted by the recall it adds; macro over columns."""
-    found = _columns(labels, label_set, probabilities)
-    if found is None:
+    columns = _columns(labels, label_set, probabilities)
+    if columns is None:
         return None
-    truth, scores, positives = found
     out = []
-    for j in range(scores.shape[1]):
-        order = np.argsort(-scores[:, j], kind="mergesort")
-        ranked, hits = scores[order, j], truth[order, j]
+    for truth, score in columns:
+        order = np.argsort(-score, kind="mergesort")
+        ranked, hits = score[order], truth[order]
         last = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]  # the last index of each threshold
         tps = np.cumsum(hits)[last]
-        precision, recall = tps / (last + 1), tps / positives[j]
-        out.append(float(np.sum(np.diff(np.r_[0.0, recall]) * precision)))
+        precision, recall = tps / (last + 1), tps / truth.sum()
+        out.append(np.sum(np.diff(np.r_[0.0, recall]) * precision))
     return float(np.mean(out))

@@ -9,7 +9,7 @@ accuracy but no ECE and no bin sizes, so the sum is taken here over the bins
 of :func:`ftlab.eval.diagnostics.reliability`, which uses the same binning.
 """
 
-from ftlab.eval.diagnostics import reliability
+from ftlab.eval.diagnostics import confidence_bins, reliability
 from ftlab.eval.metrics import Metric
 
 N_BINS = 10
@@ -20,7 +20,7 @@ def statistics(confidences: list[float], correct: list[bool]):
     import numpy as np
 
     conf, right = np.asarray(confidences, dtype=float), np.asarray(correct, dtype=float)
-    bins = np.searchsorted(np.linspace(0.0, 1.0, N_BINS + 1)[1:-1], conf)  # reliability()'s binning
+    bins = confidence_bins(conf, N_BINS)
     rows = np.zeros((len(conf), 3 * N_BINS))
     at = np.arange(len(conf))
     rows[at, bins], rows[at, N_BINS + bins], rows[at, 2 * N_BINS + bins] = 1, conf, right
