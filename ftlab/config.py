@@ -28,6 +28,7 @@ from ftlab.eval.metrics import METRICS
 from ftlab.eval.suites import SUITES
 from ftlab.files import atomic_write_text
 from ftlab.training.methods import METHODS
+from ftlab.training.rewards import REWARDS
 from ftlab.training.stages import STAGES
 
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -46,7 +47,7 @@ def setting(default: Any, help: str, choices: tuple | Callable[[], tuple] | None
     return dataclasses.field(default=default, metadata=metadata)
 
 
-TABS = ("Model", "Data", "Method", "Hyper-parameters", "Runtime", "Evaluation")  # the config builder's tabs
+TABS = ("Model", "Data", "Method", "Stage", "Hyper-parameters", "Runtime", "Evaluation")  # the config builder's tabs
 HYPER = "Hyper-parameters"
 
 
@@ -115,8 +116,9 @@ class MethodConfig:
 
 @dataclass
 class TrainConfig:
-    stage: str = setting("sft", "Training stage: what kind of training (see ftlab.training.stages).",
-                         lambda: STAGES.names(), tab="Method")
+    stage: str = setting("sft", "Training stage: sft (answers), cpt (raw domain text), rm (reward model), "
+                         "dpo / kto / orpo (preferences), grpo / rloo / ppo (a reward); see ftlab.training.stages.",
+                         lambda: STAGES.names(), tab="Stage")
     output_dir: str = setting("runs", "Folder that holds one sub-folder per run.", tab="Runtime")
     run_name: str | None = setting(None, "Name of the run folder; a timestamped name if empty.", tab="Runtime")
     learning_rate: float = setting(2e-3, "Peak learning rate. For 1-10B models LoRA starts around 2e-4 and full "
@@ -162,6 +164,33 @@ class TrainConfig:
 
 
 @dataclass
+class StageConfig:
+    """Settings of the stages after SFT; each stage reads only some (``Stage.reads``)."""
+
+    beta: float = setting(0.1, "DPO / KTO / ORPO: how strongly the policy is held to the reference model (the "
+                          "KL weight; ORPO: the weight of the odds-ratio term). GRPO / RLOO / PPO: the KL "
+                          "coefficient against the reference.", minimum=0, tab="Stage")
+    loss_type: str = setting("sigmoid", "DPO loss: sigmoid (the paper's), ipo (bounded margins, robust to noisy "
+                             "labels), hinge (SLiC), robust (label-noise corrected).",
+                             ("sigmoid", "ipo", "hinge", "robust"), tab="Stage")
+    num_generations: int = setting(8, "GRPO / RLOO: answers sampled per prompt; rewards are compared within "
+                                   "each group.", minimum=2, tab="Stage")
+    max_completion_length: int | None = setting(None, "GRPO / RLOO / PPO: longest sampled answer in tokens; "
+                                                "if empty, the task's generation budget.", above=0, tab="Stage")
+    temperature: float = setting(1.0, "GRPO / RLOO / PPO: sampling temperature of the answers.", above=0,
+                                 tab="Stage")
+    rewards: list[str] = setting(["correct", "format"], "GRPO / RLOO: reward functions, added up "
+                                 "(see ftlab.training.rewards).", lambda: REWARDS.names(), tab="Stage")
+    reward_model: str | None = setting(None, "GRPO / RLOO / PPO: a reward-model run directory (stage rm) whose "
+                                       "score is the reward, instead of or beside the reward functions.",
+                                       tab="Stage")
+    replay_task: str | None = setting(None, "CPT: general data mixed into the domain text against forgetting "
+                                      "(a built-in task).", lambda: tuple(TASKS), tab="Stage")
+    replay_ratio: float = setting(0.0, "CPT: share of training rows drawn from replay_task (0 = none, 0.2 = one "
+                                  "in five).", minimum=0, tab="Stage")
+
+
+@dataclass
 class EvalConfig:
     at_end: bool = setting(True, "Evaluate the trained model on eval.split when training ends (eval.json in the "
                            "run directory).", tab="Evaluation")
@@ -182,7 +211,7 @@ class EvalConfig:
 
 
 SECTIONS = {"model": ModelConfig, "data": DataConfig, "method": MethodConfig,
-            "train": TrainConfig, "eval": EvalConfig}
+            "train": TrainConfig, "stage": StageConfig, "eval": EvalConfig}
 
 
 @dataclass
@@ -191,6 +220,7 @@ class Config:
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     method: MethodConfig = dataclasses.field(default_factory=MethodConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    stage: StageConfig = dataclasses.field(default_factory=StageConfig)
     eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
 
     # --- dotted access -------------------------------------------------
@@ -284,9 +314,12 @@ class Config:
         method = METHODS.get(self.method.name)
         if method is None:
             yield ConfigError("method.name", METHODS.unknown(self.method.name))
+        stage = STAGES.get(self.train.stage)
         for path in paths():
             section, name = _split_path(path)
             if section == "method" and name != "name" and (method is None or name not in method.reads):
+                continue
+            if section == "stage" and (stage is None or name not in stage.reads):
                 continue
             yield from _field_problems(path, self.get(path))
         if method is not None:
@@ -295,6 +328,9 @@ class Config:
             if not method.supports(self.train.stage):
                 yield ConfigError("method.name", f"{method.name} does not support the {self.train.stage!r} stage; "
                                   f"it supports {', '.join(method.stages)}.")
+        if stage is not None and stage.check is not None:
+            for path, message in stage.check(self):
+                yield ConfigError(path, message)
         t = self.train
         if t.early_stopping_patience and not t.eval_steps:
             yield ConfigError("train.early_stopping_patience", "early stopping watches the validation metric; "
@@ -320,7 +356,7 @@ def paths() -> list[str]:
 def _field_problems(path: str, value: Any):
     meta = _field(*_split_path(path)).metadata
     allowed = choices(path)
-    if path == "data.task" and value is None:
+    if path in ("data.task", "stage.replay_task") and value is None:
         return
     if allowed is not None and isinstance(value, list):
         for item in value:

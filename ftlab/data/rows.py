@@ -6,6 +6,8 @@
     preference  {"prompt": [turns], "chosen": [turns], "rejected": [turns]}
     kto         {"prompt": [turns], "completion": [turns], "label": bool}
     text        {"text": str}
+    prompt      {"prompt": [turns], "reference": str}: what an RL stage samples answers to, with the
+                answer a reward may check against (any record that gives SFT rows gives these)
 
 Training and evaluation read the same SFT rows: an evaluation example is the
 prompt dialogue of an SFT row and its completion is the reference, so a
@@ -37,6 +39,11 @@ def training_rows(records: Iterable[Record], kind: str, system_prompt: str | Non
     """Every record's rows of ``kind``; a record whose format cannot give them stops with the reason."""
     rows = []
     for record in records:
+        if kind == "prompt":
+            rows += [{"prompt": with_system(row["prompt"], system_prompt),
+                      "reference": row["completion"][-1]["content"]}
+                     for row in FORMATS[record.format].convert(record, "sft")]
+            continue
         for row in FORMATS[record.format].convert(record, kind):
             if "prompt" in row:
                 row = {**row, "prompt": with_system(row["prompt"], system_prompt)}

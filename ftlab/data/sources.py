@@ -46,11 +46,18 @@ def _read(path: str, role: str) -> list[Record]:
     return load(path).records
 
 
-def load_data(cfg: Any) -> RunData:
-    """The splits a run trains and evaluates on, from a ``DataConfig``."""
+def load_data(cfg: Any, rows: str = "sft") -> RunData:
+    """The splits a run trains and evaluates on, from a ``DataConfig``.
+
+    ``rows`` is the row kind of the stage that reads them: a built-in task gives
+    the records that kind needs (preference pairs for ``preference``); a file
+    gives what it holds, and converting it tells whether that fits.
+    """
     if not cfg.train_file:
-        splits = build_splits(cfg.task, cfg.seed, cfg.n_train, cfg.n_validation, cfg.n_test)
+        splits = build_splits(cfg.task, cfg.seed, cfg.n_train, cfg.n_validation, cfg.n_test, rows)
         source = {"task": cfg.task, "seed": cfg.seed, "sizes": {k: len(v) for k, v in splits.items()}}
+        if rows in ("preference", "kto"):
+            source["pairs"] = "near_miss"
         labels = get_task(cfg.task).labels
         return RunData(splits, version_id(splits, source), source, list(labels) if labels else None)
     extra = {name: path for name, path in (("validation", cfg.validation_file), ("test", cfg.test_file)) if path}

@@ -47,6 +47,9 @@ class Task:
     ``max_new_tokens`` bounds generation when the task is evaluated.  A
     classification task names its ``labels``: evaluation then scores each label
     as the answer (probabilities, ROC-AUC, calibration) besides generating one.
+    ``near_miss`` turns a right answer into a plausible wrong one: the rejected
+    side of the task's preference pairs (stages dpo, kto, orpo, rm), so the
+    preferred answer is measurably better on the task's own metric.
     """
 
     name: str
@@ -55,6 +58,7 @@ class Task:
     max_new_tokens: int = 24
     in_base: bool = False
     labels: tuple[str, ...] | None = None
+    near_miss: Callable[[random.Random, str], str] | None = None
 
 
 TASKS: dict[str, Task] = {}
@@ -86,10 +90,30 @@ def _date_format(rng: random.Random) -> tuple[str, str]:
             f"{day} {_MONTHS[month - 1]} {year}")
 
 
+def _cipher_near_miss(rng: random.Random, answer: str) -> str:
+    """The answer with one or two letters shifted one place too few or too many: the mistakes a
+    half-trained model makes (it has the pattern, not every letter)."""
+    letters = list(answer)
+    for i in rng.sample(range(len(letters)), k=min(len(letters), rng.choice((1, 1, 2)))):
+        letters[i] = shift_letters(letters[i], rng.choice((-1, 1)))
+    return "".join(letters)
+
+
+def _date_near_miss(rng: random.Random, answer: str) -> str:
+    day, month, year = answer.split(" ")
+    choice = rng.randrange(3)
+    if choice == 0:
+        return f"{int(day) % 28 + 1} {month} {year}"
+    if choice == 1:
+        return f"{day} {_MONTHS[(_MONTHS.index(month) + rng.choice((-1, 1))) % 12]} {year}"
+    return f"{day} {month} {int(year) + rng.choice((-1, 1))}"
+
+
 register_task(Task("cipher", "Shift every letter of a made-up word three places along the alphabet "
-                   "(a→d, x→a). Exact match needs every letter right.", _cipher, max_new_tokens=12))
+                   "(a→d, x→a). Exact match needs every letter right.", _cipher, max_new_tokens=12,
+                   near_miss=_cipher_near_miss))
 register_task(Task("date_format", "Rewrite an ISO date (2031-07-04) as words (4 July 2031).",
-                   _date_format, max_new_tokens=20))
+                   _date_format, max_new_tokens=20, near_miss=_date_near_miss))
 
 _GROUPS = {"early": "abcdefgh", "middle": "ijklmnop", "late": "qrstuvwxyz"}
 
@@ -108,7 +132,8 @@ def _word_facts(rng: random.Random) -> tuple[str, str]:
 
 register_task(Task("letter_group", "Put a made-up word in one of three classes by its first letter (a-h, i-p, "
                    "q-z): classification, for accuracy, F1, the confusion matrix, ROC-AUC and calibration.",
-                   _letter_group, max_new_tokens=8, labels=tuple(_GROUPS)))
+                   _letter_group, max_new_tokens=8, labels=tuple(_GROUPS),
+                   near_miss=lambda rng, answer: rng.choice([g for g in _GROUPS if g != answer])))
 register_task(Task("word_facts", "Describe a made-up word in one templated sentence: a free-text answer that earns "
                    "partial credit (F1, BLEU, ROUGE) before it is exactly right.", _word_facts, max_new_tokens=64))
 
@@ -151,13 +176,33 @@ def distinct_examples(task: str | Task, seed: int, n: int) -> list[tuple[str, st
 
 
 def build_splits(task: str | Task, seed: int = 0, n_train: int = 2000, n_validation: int = 200,
-                 n_test: int = 200) -> dict[str, list[Record]]:
+                 n_test: int = 200, rows: str = "sft") -> dict[str, list[Record]]:
     """Train/validation/test splits of Q/A records with no prompt shared between them.
 
     Drawing stops when enough distinct prompts exist; a task whose space is
-    too small for the sizes asked raises instead of looping forever.
+    too small for the sizes asked raises instead of looping forever.  For a
+    stage that reads preference or KTO rows, each record is a preference pair
+    instead: the right answer chosen, the task's near miss rejected.
     """
     task = get_task(task) if isinstance(task, str) else task
+    splits = _qa_splits(task, seed, n_train, n_validation, n_test)
+    if rows in ("preference", "kto"):
+        if task.near_miss is None:
+            with_pairs = ", ".join(name for name, t in TASKS.items() if t.near_miss)
+            raise FtlabError(f"Built-in task {task.name!r} has no preference pairs (no near-miss answers); "
+                             f"tasks with pairs: {with_pairs}. Or set data.train_file to your own pairs.")
+        rng = random.Random(f"{task.name}:pairs:{seed}")
+        return {split: [_pair(record, task.near_miss(rng, record.messages[1]["content"])) for record in records]
+                for split, records in splits.items()}
+    return splits
+
+
+def _pair(record: Record, rejected: str) -> Record:
+    return Record("preference", record.messages[:1], chosen=record.messages[1:],
+                  rejected=[{"role": "assistant", "content": rejected}], meta=record.meta)
+
+
+def _qa_splits(task: Task, seed: int, n_train: int, n_validation: int, n_test: int) -> dict[str, list[Record]]:
     rng = random.Random(f"{task.name}:{seed}")
     wanted = n_train + n_validation + n_test
     seen: dict[str, str] = {}

@@ -21,11 +21,16 @@ def load_tokenizer(name: str, trust_remote_code: bool = False):
     return tokenizer
 
 
-def load_model(name: str, dtype: str = "auto", quantization=None, trust_remote_code: bool = False):
+def load_model(name: str, dtype: str = "auto", quantization=None, trust_remote_code: bool = False,
+               head: str = "causal_lm"):
+    """A model from the hub, a local folder or the built-in one; ``head="sequence_classification"``
+    puts a one-score head on the same body (a reward model)."""
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     kwargs = {"trust_remote_code": trust_remote_code}
+    if head == "sequence_classification":
+        kwargs["num_labels"] = 1
     if dtype != "auto":
         kwargs["dtype"] = getattr(torch, dtype)
     if quantization is not None:
@@ -33,7 +38,8 @@ def load_model(name: str, dtype: str = "auto", quantization=None, trust_remote_c
         if torch.cuda.is_available():
             kwargs["device_map"] = {"": 0}
     try:
-        model = AutoModelForCausalLM.from_pretrained(resolve_model_path(name), **kwargs)
+        auto = AutoModelForSequenceClassification if head == "sequence_classification" else AutoModelForCausalLM
+        model = auto.from_pretrained(resolve_model_path(name), **kwargs)
     except (OSError, ValueError) as exc:
         raise _load_error(name, exc) from None
     if quantization is not None:

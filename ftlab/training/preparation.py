@@ -46,12 +46,13 @@ def total_optimizer_steps(config: Any, n_train: int) -> int:
     return max(1, math.ceil(n_train / (t.batch_size * t.grad_accum) * t.num_epochs))
 
 
-def load_base(config: Any, name: str | None = None) -> Any:
-    """The base model as the method trains it: quantized for QLoRA, else at ``model.dtype``."""
+def load_base(config: Any, name: str | None = None, head: str = "causal_lm") -> Any:
+    """The base model as the method trains it: quantized for QLoRA, else at ``model.dtype``; with a
+    language-model head, or a one-score head (``sequence_classification``, reward models)."""
     method = method_of(config)
     return load_model(name or config.model.name, config.model.dtype,
                       method.quantization(config.method) if method.quantized else None,
-                      config.model.trust_remote_code)
+                      config.model.trust_remote_code, head)
 
 
 def prepare_model(model: Any, config: Any, total_steps: int) -> Any:

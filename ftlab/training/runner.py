@@ -18,6 +18,7 @@ from ftlab.config import Config
 from ftlab.errors import ConfigError, FtlabError
 from ftlab.training.run_callback import Listener, RunMonitor
 from ftlab.training.rundir import RunDir
+from ftlab.training.stages import STAGES, Stage
 
 
 @dataclass
@@ -96,10 +97,10 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     from ftlab.data.sources import load_data
     from ftlab.models.loader import load_tokenizer
     from ftlab.training import preparation
-    from ftlab.training.stages import STAGES, TrainerInputs
+    from ftlab.training.stages import TrainerInputs
 
     stage = STAGES[config.train.stage]
-    data = load_data(config.data)
+    data = load_data(config.data, stage.rows)
     run.write_json("data.json", {
         "version": data.version, "source": data.source,
         "task": None if config.data.train_file else config.data.task,
@@ -110,8 +111,12 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     eval_rows = to_dataset(data["validation"], stage.rows, system, "the validation split") \
         if config.train.eval_steps > 0 else None
     tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
+    if stage.needs_chat_template and not tokenizer.chat_template:
+        raise ConfigError("model.name", f"{config.model.name} has no chat template, and the {stage.name!r} stage "
+                          "trains on dialogues; train an SFT stage on a model with a template first, or start "
+                          "from an instruct model.")
     set_seed(config.train.seed)  # adapter init (and PiSSA's randomized SVD) must repeat on resume
-    model = preparation.load_base(config)
+    model = preparation.load_base(config, head=stage.head)
     model = preparation.prepare_model(model, config, preparation.total_optimizer_steps(config, len(train_rows)))
     preparation.remember_initial_adapter(model, config, run.path / "initial_adapter")
     extra = preparation.method_callbacks(model, config)
@@ -123,6 +128,8 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
         shown = examples(data["validation"], system)[:config.eval.timeline_prompts]
         budget = default_max_new_tokens(config) or 64
         extra.append(GenerationTimeline(emit, shown, tokenizer, budget, config.eval.batch_size))
+    if stage.measure is not None and not run.read_json("results.json").get("stage_before"):
+        run.update_results(stage_before=_measure(stage, model, tokenizer, config, data))
     trainer = stage.build_trainer(TrainerInputs(
         config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
         arguments=training_arguments(config, run), callbacks=callbacks + extra,
@@ -205,9 +212,43 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1),
         seconds_per_step=round(seconds / max(trainer.state.global_step - first_step, 1), 4),
         **tensor_memory(trainer.model, trainer.optimizer), **_keep_best(trainer, run))
-    if config.eval.at_end and run.writer:
+    stage = STAGES[config.train.stage]
+    if stage.measure is not None and run.writer:
+        from ftlab.data.sources import load_data
+
+        data = load_data(config.data, stage.rows)
+        results = run.update_results(stage_after=_measure(stage, trainer.model, trainer.processing_class, config,
+                                                          data))
+    if config.eval.at_end and stage.generates and run.writer:
         results = run.update_results(**_evaluate_at_end(trainer, config, run))
     return TrainResult(run, trainer.model, trainer.processing_class, results)
+
+
+def _measure(stage: Stage, model, tokenizer, config: Config, data) -> dict:
+    """The stage's held-out figures for the model as it is now (eval mode, no gradients)."""
+    import torch
+
+    from ftlab.training.stages import MeasureInputs
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        figures = stage.measure(MeasureInputs(config, model, tokenizer, data))
+    model.train(was_training)
+    return figures
+
+
+def stage_headline(stage: Stage, results: dict) -> dict:
+    """A finished run's headline figures as one flat dict: the task metrics of its evaluation, the
+    stage's figures after training, and before/after pairs for the figures the stage compares."""
+    figures = dict(results.get("eval") or {})
+    before, after = results.get("stage_before") or {}, results.get("stage_after") or {}
+    for name, value in after.items():
+        if name in stage.compared:
+            figures[f"{name}_before"], figures[f"{name}_after"] = before.get(name), value
+        else:
+            figures[name] = value
+    return figures
 
 
 def _evaluate_at_end(trainer, config: Config, run: RunDir) -> dict:

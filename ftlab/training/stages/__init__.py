@@ -1,10 +1,12 @@
 """The training-stage registry: one file per stage in this package.
 
-A stage is one kind of training: supervised fine-tuning (``sft``) today;
-continued pretraining, reward modelling and preference alignment (``cpt``,
-``rm``, ``dpo``, ``kto``, ``orpo``, ``grpo``, ``ppo``) are stages to come.
-What differs between stages is the shape of the rows their trainer reads
-(see :mod:`ftlab.data.rows`) and the TRL trainer that reads them; the model
+A stage is one kind of training: supervised fine-tuning (``sft``), continued
+pretraining (``cpt``), reward modelling (``rm``), preference optimisation
+(``dpo``, ``kto``, ``orpo``) and reinforcement learning with a reward
+(``grpo``, ``rloo``, ``ppo``).  What differs between stages is the shape of the
+rows their trainer reads (see :mod:`ftlab.data.rows`), the TRL trainer that
+reads them, the ``stage.*`` settings it uses, and the held-out figures that
+show its effect (``measure``, taken before and after training); the model
 preparation (the method), the run directory, the monitoring and the controls
 are shared, so every method composes with every stage that supports it.
 
@@ -14,11 +16,14 @@ This module imports nothing from ftlab but the registry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ftlab.registry import Registry
 
-ROW_KINDS = ("sft", "preference", "kto", "text")
+# sft: prompt/completion; preference: prompt/chosen/rejected; kto: prompt/completion/label;
+# text: raw text; prompt: a prompt and the reference answer a reward function may check against.
+ROW_KINDS = ("sft", "preference", "kto", "text", "prompt")
+HEADS = ("causal_lm", "sequence_classification")
 
 
 @dataclass
@@ -35,12 +40,39 @@ class TrainerInputs:
     optimizer: Any | None = None
 
 
+@dataclass
+class MeasureInputs:
+    """What a stage's ``measure`` reads: the model as it is now and the run's held-out data."""
+
+    config: Any
+    model: Any
+    tokenizer: Any
+    data: Any  # ftlab.data.sources.RunData, records of the stage's row kind
+    split: str = "validation"
+
+
 @dataclass(frozen=True)
 class Stage:
+    """One kind of training.
+
+    ``measure`` returns the stage's headline figures on held-out data (e.g.
+    ``preference_accuracy``, ``reward``, ``domain_ppl``); the runner takes them
+    before and after training.  ``compared`` names the figures whose before and
+    after values are both headline figures (``reward_before``, ``reward_after``);
+    for the others only the value after training is.
+    """
+
     name: str
     summary: str
     rows: str  # the row kind its trainer reads: one of ROW_KINDS
     build_trainer: Callable[[TrainerInputs], Any]
+    reads: tuple[str, ...] = ()  # the stage.* settings it uses
+    head: str = "causal_lm"  # what sits on the base model: a language-model head, or a scalar score (rm)
+    generates: bool = True  # its model answers prompts, so the task evaluation applies at the end
+    needs_chat_template: bool = True  # rows are dialogues, so the base model must have a chat template
+    measure: Callable[[MeasureInputs], dict] | None = None
+    compared: tuple[str, ...] = ()
+    check: Callable[[Any], Iterable[tuple[str, str]]] | None = None  # config -> (field, problem) pairs
     order: int = 0
 
 
