@@ -43,11 +43,22 @@ def _cmd_train(args) -> None:
 
 
 def _cmd_resume(args) -> None:
+    from ftlab.training.pipeline import is_pipeline, resume_pipeline
     from ftlab.training.run_callback import ConsolePrinter
     from ftlab.training.runner import resume
 
+    if is_pipeline(args.run_dir):
+        print(json.dumps(resume_pipeline(args.run_dir, [ConsolePrinter()]), indent=2, default=str))
+        return
     result = resume(args.run_dir, [ConsolePrinter()])
     print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+
+
+def _cmd_pipeline(args) -> None:
+    from ftlab.training.pipeline import run_pipeline
+    from ftlab.training.run_callback import ConsolePrinter
+
+    print(json.dumps(run_pipeline(args.plan, args.out, args.set or [], [ConsolePrinter()]), indent=2, default=str))
 
 
 def _cmd_compare(args) -> None:
@@ -92,9 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a setting, e.g. --set train.max_steps=50 (repeatable)")
     train.set_defaults(run=_cmd_train)
 
-    resume = commands.add_parser("resume", help="continue an interrupted or stopped run from its last checkpoint")
-    resume.add_argument("run_dir", metavar="RUN_DIR")
+    resume = commands.add_parser("resume", help="continue an interrupted or stopped run from its last checkpoint, "
+                                 "or an interrupted pipeline from its first unfinished stage")
+    resume.add_argument("run_dir", metavar="RUN_DIR|PIPELINE_DIR")
     resume.set_defaults(run=_cmd_resume)
+
+    pipeline = commands.add_parser("pipeline", help="run training stages in order (e.g. SFT then DPO), each from "
+                                   "the previous stage's model; writes DIR/pipeline.json")
+    pipeline.add_argument("plan", metavar="PLAN.yaml")
+    pipeline.add_argument("--out", required=True, metavar="DIR", help="folder for the stages' run directories")
+    pipeline.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
+                          help="override a setting in every stage, e.g. --set train.max_steps=20 (repeatable)")
+    pipeline.set_defaults(run=_cmd_pipeline)
 
     compare = commands.add_parser("compare", help="compare runs: settings that differ and final figures (JSON)")
     compare.add_argument("runs", nargs="+", metavar="RUN_DIR")

@@ -173,6 +173,10 @@ class StageConfig:
     loss_type: str = setting("sigmoid", "DPO loss: sigmoid (the paper's), ipo (bounded margins, robust to noisy "
                              "labels), hinge (SLiC), robust (label-noise corrected).",
                              ("sigmoid", "ipo", "hinge", "robust"), tab="Stage")
+    sft_weight: float = setting(0.0, "DPO: weight of an SFT (negative log-likelihood) term on the chosen answer "
+                                "beside the preference loss (RPO); keeps the chosen answer from becoming less likely "
+                                "while the margin grows, which near-miss pairs otherwise invite.", minimum=0,
+                                tab="Stage")
     num_generations: int = setting(8, "GRPO / RLOO: answers sampled per prompt; rewards are compared within "
                                    "each group.", minimum=2, tab="Stage")
     max_completion_length: int | None = setting(None, "GRPO / RLOO / PPO: longest sampled answer in tokens; "

@@ -66,6 +66,20 @@ def test_method_specific_settings_show_only_for_their_method():
     assert builder.rows["method.num_virtual_tokens"].layout.display is None
 
 
+def test_stage_tab_shows_the_settings_of_the_chosen_stage_and_builds_its_config():
+    builder = ConfigBuilder()
+    assert builder.rows["stage.beta"].layout.display == "none"  # sft reads no stage.* setting
+    builder.set("train.stage", "dpo")
+    assert builder.rows["stage.beta"].layout.display is None and builder.rows["stage.sft_weight"].layout.display is None
+    assert builder.rows["stage.replay_ratio"].layout.display == "none"
+    builder.set("stage.beta", 0.3)
+    builder.set("stage.sft_weight", 1.0)
+    assert (builder.config.train.stage, builder.config.stage.beta, builder.config.stage.sft_weight) == ("dpo", 0.3, 1.0)
+    assert "stage:\n  beta: 0.3" in builder.config.to_yaml()
+    builder.set("stage.beta", -1.0)
+    assert "must not be negative, got -1.0" in builder.errors["stage.beta"].value
+
+
 def test_trainable_parameter_readout_follows_the_method():
     builder = ConfigBuilder()
     builder.set("method.name", "full")

@@ -24,6 +24,7 @@ from ftlab.config import SECTIONS, TABS, Config, help_text, paths, tab
 from ftlab.errors import ConfigError, FtlabError
 from ftlab.training.launch import STRATEGIES, train_command, write_launch_files
 from ftlab.training.methods import METHODS
+from ftlab.training.stages import STAGES
 
 
 def tab_paths() -> dict[str, list[str]]:
@@ -31,10 +32,14 @@ def tab_paths() -> dict[str, list[str]]:
     return {name: [p for p in paths() if tab(p) == name] for name in TABS}
 
 
-def used_by() -> dict[str, set[str]]:
-    """method.* settings and the methods that read them (the others hide the control), from the registry."""
-    return {f"method.{f.name}": {m.name for m in METHODS.values() if f.name in m.reads}
-            for f in dataclasses.fields(SECTIONS["method"]) if f.name != "name"}
+def used_by() -> dict[str, tuple[str, set[str]]]:
+    """method.* and stage.* settings, each with the setting that chooses (method.name, train.stage) and the
+    methods or stages that read it; for the others the control hides.  From the registries."""
+    methods = {f"method.{f.name}": ("method.name", {m.name for m in METHODS.values() if f.name in m.reads})
+               for f in dataclasses.fields(SECTIONS["method"]) if f.name != "name"}
+    stages = {f"stage.{f.name}": ("train.stage", {s.name for s in STAGES.values() if f.name in s.reads})
+              for f in dataclasses.fields(SECTIONS["stage"])}
+    return {**methods, **stages}
 
 
 _STYLE = W.HTML("<style>.ftlab-invalid input, .ftlab-invalid select {border: 2px solid #d62728 !important}"
@@ -142,9 +147,8 @@ class ConfigBuilder:
         for problem in self.config.problems():
             problems.setdefault(problem.field, problem.message)
         self._flag(problems)
-        method = self.config.method.name
-        for path, methods in self.used_by.items():
-            self.rows[path].layout.display = None if method in methods else "none"
+        for path, (chooser, names) in self.used_by.items():
+            self.rows[path].layout.display = None if self.config.get(chooser) in names else "none"
         self.summary.value = self._summary(problems)
 
     def _flag(self, problems: dict[str, str]) -> None:

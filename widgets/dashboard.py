@@ -17,7 +17,7 @@ import time
 
 import ipywidgets as W
 
-from ftlab.widgets.plots import TRACES, curves_figure, series
+from ftlab.widgets.plots import TRACES, curves_figure, series, stage_figure, stage_series
 from ftlab.widgets.timeline_view import GenerationTimeline
 
 
@@ -45,6 +45,9 @@ class TrainingDashboard:
         self.widget = W.VBox([W.HBox([self.progress, self.stop_button, self.status]), self.figure, answers])
         self._last_draw = 0.0
         self._stop_reason: str | None = None
+        self.stage = None  # the run's stage entry once training begins; its panel shows when it has plots
+        self.stage_figure = None
+        self.stage_notes = W.HTML()
 
     def request_stop(self, reason: str) -> None:
         self._stop_reason = reason
@@ -65,6 +68,7 @@ class TrainingDashboard:
         if "step" in row:
             self.step = row["step"]
         if kind == "begin":
+            self._show_stage(row.get("stage"))
             self.max_steps = row["max_steps"]
             self.progress.max = max(self.max_steps, 1)
             self.stop_button.disabled = False
@@ -76,6 +80,20 @@ class TrainingDashboard:
         if kind in ("begin", "end") or now - self._last_draw >= self.refresh_s:
             self._last_draw = now
             self.redraw()
+
+    def _show_stage(self, name: str | None) -> None:
+        """Below the common curves, the stage's own (DPO rewards and margins, GRPO reward and KL...) and notes."""
+        from ftlab.training.stages import STAGES
+
+        stage = STAGES.get(name) if name else None
+        if stage is None or not stage.plots or stage is self.stage:
+            return
+        self.stage = stage
+        self.stage_figure = stage_figure(stage.plots, widget=True)
+        self.stage_figure.update_layout(title=f"{stage.name}: {stage.summary}", title_font_size=13,
+                                        margin=dict(t=70))
+        self.widget.children = self.widget.children[:2] + (self.stage_figure, self.stage_notes) + \
+            self.widget.children[2:]
 
     def _show_progress(self, elapsed: float | None, finished: bool) -> None:
         self.progress.value = self.step
@@ -103,6 +121,12 @@ class TrainingDashboard:
                 trace.x, trace.y = xs, ys
                 if ys:
                     trace.visible = True
+        if self.stage_figure is not None:
+            with self.stage_figure.batch_update():
+                for trace, (xs, ys) in zip(self.stage_figure.data, stage_series(self.stage.plots, self.metrics)):
+                    trace.x, trace.y = xs, ys
+            notes = self.stage.diagnose(self.metrics) if self.stage.diagnose else []
+            self.stage_notes.value = "".join(f"<div style='color:#8a5300'>⚠ {note}</div>" for note in notes)
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -59,3 +59,29 @@ def run_figure(run_dir: str | Path, title: str | None = None) -> go.Figure:
 
     run = RunDir(run_dir)
     return curves_figure(run.read("metrics"), run.read("system"), title or run.path.name)
+
+
+def stage_figure(plots: tuple[tuple[str, tuple[str, ...]], ...], metrics: list[dict] = (),
+                 widget: bool = False) -> go.Figure:
+    """A stage's own curves (DPO rewards and margins, GRPO reward and KL...) as its registry entry names them."""
+    fig = make_subplots(rows=1, cols=len(plots), subplot_titles=[title for title, _ in plots],
+                        horizontal_spacing=0.08)
+    data = iter(stage_series(plots, list(metrics)))
+    for col, (_, keys) in enumerate(plots, 1):
+        for key in keys:
+            xs, ys = next(data)
+            fig.add_trace(go.Scatter(x=xs, y=ys, name=key, mode="lines"), row=1, col=col)
+    fig.update_xaxes(title_text="step")
+    fig.update_layout(height=300, margin=dict(l=40, r=20, t=40, b=40), legend=dict(orientation="h", y=-0.3),
+                      template="plotly_white")
+    return go.FigureWidget(fig) if widget else fig
+
+
+def stage_series(plots: tuple[tuple[str, tuple[str, ...]], ...], metrics: list[dict]) -> list[tuple[list, list]]:
+    """x/y lists in the order of :func:`stage_figure`'s traces."""
+    out = []
+    for _, keys in plots:
+        for key in keys:
+            points = [(m["step"], m[key]) for m in metrics if m.get(key) is not None]
+            out.append(([p[0] for p in points], [p[1] for p in points]))
+    return out

@@ -6,7 +6,8 @@ from ftlab.errors import ConfigError, FtlabError
 from ftlab.models.tiny import BUILTIN_MODEL, resolve_model_path
 
 
-def load_tokenizer(name: str, trust_remote_code: bool = False):
+def load_tokenizer(name: str, trust_remote_code: bool = False, chat: bool = True):
+    """The model's tokenizer with a pad token; ``chat`` (prompts are dialogues) requires a chat template."""
     from transformers import AutoTokenizer
 
     try:
@@ -15,7 +16,7 @@ def load_tokenizer(name: str, trust_remote_code: bool = False):
         raise _load_error(name, exc) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if tokenizer.chat_template is None:
+    if chat and tokenizer.chat_template is None:
         raise FtlabError(f"The tokenizer of {name!r} has no chat template, so prompts cannot be put in chat "
                          "form. Use an instruct/chat model or one whose tokenizer defines chat_template.")
     return tokenizer

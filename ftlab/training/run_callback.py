@@ -68,7 +68,10 @@ class RunMonitor(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         self._start = time.time()
         self._last_tokens = (0.0, self._start)
-        self.emit("begin", {"max_steps": state.max_steps, "step": state.global_step, "time": self._start})
+        stage = self.run.config().train.stage if self.run is not None and (self.run.path / "config.yaml").exists() \
+            else None
+        self.emit("begin", {"max_steps": state.max_steps, "step": state.global_step, "time": self._start,
+                            "stage": stage})
         self._sample(state.global_step)
 
     def on_step_end(self, args, state, control, **kwargs):

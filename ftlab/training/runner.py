@@ -110,7 +110,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     train_rows = to_dataset(data["train"], stage.rows, system, config.data.train_file or config.data.task)
     eval_rows = to_dataset(data["validation"], stage.rows, system, "the validation split") \
         if config.train.eval_steps > 0 else None
-    tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
+    tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code, chat=False)
     if stage.needs_chat_template and not tokenizer.chat_template:
         raise ConfigError("model.name", f"{config.model.name} has no chat template, and the {stage.name!r} stage "
                           "trains on dialogues; train an SFT stage on a model with a template first, or start "

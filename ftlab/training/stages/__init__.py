@@ -73,6 +73,10 @@ class Stage:
     measure: Callable[[MeasureInputs], dict] | None = None
     compared: tuple[str, ...] = ()
     check: Callable[[Any], Iterable[tuple[str, str]]] | None = None  # config -> (field, problem) pairs
+    # The live panel: (title, metric keys as the trainer logs them) per plot, and notes on the logged
+    # rows so far (a falling chosen reward, reward hacking...) that the dashboard shows under it.
+    plots: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    diagnose: Callable[[list[dict]], list[str]] | None = None
     order: int = 0
 
 
