@@ -114,10 +114,10 @@ def test_a_dataset_whose_chosen_answers_are_mostly_longer_gets_a_length_bias_fin
              for i in range(3, 5)]
     out = check(write(tmp_path, rows))
     assert out["findings"] == []  # no single pair is extreme (16 vs 4 words at most): the bias is in the whole
-    assert out["dataset"] == [
+    assert out["dataset"] == [(
         "length bias: the chosen answer is the longer one in 10 of 12 pairs (83%; mean length ratio chosen/rejected "
         "1.94), so a model can learn 'longer is better' instead of what makes an answer good; add pairs where the "
-        "chosen answer is the shorter one, or trim chosen answers"]
+        "chosen answer is the shorter one, or trim chosen answers")]
     report = Pipeline(build_steps(["pairs"])).run(load(write(tmp_path, rows)).records).reports[0]
     assert report.notes == out["dataset"] and report.summary()["notes"] == out["dataset"]
     # the threshold and the minimum number of pairs are step parameters

@@ -289,7 +289,7 @@ def stage_terms(shape: ModelShape, config: Config, method: Method, numbers: Nume
         if reward_model:
             try:
                 reward_params = model_shape(reward_model).params
-            except Exception:  # a run directory or a name that does not say its size
+            except (FtlabError, OSError, ValueError):  # a run directory or a name that does not say its size
                 reward_params = shape.params
                 notes.append(f"reward model {reward_model!r}: its size could not be read; the policy's assumed")
             terms.reward_model = float(numbers.weight_bytes * reward_params)
