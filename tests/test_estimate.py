@@ -144,3 +144,91 @@ def test_bad_configs_and_hardware_are_explained():
         estimate_memory("acme/widget", config())
     with pytest.raises(FtlabError, match="Unknown GPU 'Z80'"):
         estimate_time("gpt2", config(), tokens=100, gpu="Z80")
+
+
+# --- training stages after SFT -------------------------------------------------------------------------------
+
+LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
+FP32 = ("model.dtype=float32", "train.precision=fp32", "train.batch_size=2", "data.max_length=256")
+
+
+def stage(name, method, *settings, model=LLAMA_8B, hardware=CPU):
+    return estimate_memory(model, config(f"train.stage={name}", f"method.name={method}", *FP32, *settings), hardware)
+
+
+def test_sft_keeps_its_breakdown_lines():
+    assert list(stage("sft", "lora").breakdown) == ["weights", "gradients", "optimizer", "activations", "adapter",
+                                                    "overhead"]
+
+
+def test_dpo_reference_is_free_with_lora_and_a_second_copy_with_full_tuning():
+    sft, dpo, orpo = stage("sft", "lora"), stage("dpo", "lora"), stage("orpo", "lora")
+    # the adapter is switched off for the reference pass: same base, no second copy
+    assert dpo.breakdown["reference"] == 0
+    # chosen and rejected go through together: twice the sequences, twice the saved activations
+    assert dpo.breakdown["activations"] == pytest.approx(2 * sft.breakdown["activations"])
+    # the no-grad reference pass keeps nothing for backward: its transient is a fraction of the policy's
+    assert 0 < dpo.breakdown["reference_activations"] < dpo.breakdown["activations"] / 5
+    assert "reference" not in orpo.breakdown and orpo.breakdown["activations"] == dpo.breakdown["activations"]
+    assert dpo.total_gb - orpo.total_gb == pytest.approx(dpo.breakdown["reference_activations"])
+    full, full_orpo = stage("dpo", "full"), stage("orpo", "full")
+    assert full.breakdown["reference"] == full.breakdown["weights"] == pytest.approx(4 * full.params / GB)
+    assert full.total_gb - full_orpo.total_gb == pytest.approx(
+        full.breakdown["reference"] + full.breakdown["reference_activations"])
+    assert any("second frozen copy" in a for a in full.assumptions)
+    # freeze tuning trains base weights in place, so TRL copies the model for the reference too
+    assert stage("dpo", "freeze").breakdown["reference"] == full.breakdown["reference"]
+    # ZeRO-3 shards the reference like the policy
+    sharded = stage("dpo", "full", hardware=Hardware(gpus=4, strategy="zero3"))
+    assert sharded.breakdown["reference"] == pytest.approx(full.breakdown["reference"] / 4)
+
+
+def test_kto_reference_scores_a_kl_batch_too_and_rm_has_a_score_head_instead_of_logits():
+    dpo, kto = stage("dpo", "lora"), stage("kto", "lora")
+    assert kto.breakdown["reference_activations"] == pytest.approx(dpo.breakdown["reference_activations"])
+    assert kto.breakdown["activations"] == pytest.approx(stage("sft", "lora").breakdown["activations"])
+    rm = stage("rm", "lora")
+    assert rm.breakdown["score_head"] * GB == 16 * 4096  # weight, gradient, two AdamW moments per hidden unit
+    # no vocabulary logits: 2 x 2 sequences x 256 tokens x 128,256 x 3 fp32 tensors fewer than DPO's
+    logits = 2 * 2 * 256 * 128_256 * 12
+    assert (dpo.breakdown["activations"] - rm.breakdown["activations"]) * GB == pytest.approx(logits)
+
+
+def test_grpo_kv_cache_scales_with_generations_and_answer_length():
+    def kv(*settings):
+        return stage("grpo", "lora", *settings).breakdown["kv_cache"] * GB
+
+    base = kv("stage.num_generations=4", "stage.max_completion_length=256")
+    # 2 (K, V) x 32 layers x 8 KV heads x 128 x 4 bytes x 2 prompts x 4 answers x (256 prompt + 256 answer) tokens
+    assert base == 2 * 32 * 1024 * 4 * (2 * 4) * (256 + 256)
+    assert kv("stage.num_generations=8", "stage.max_completion_length=256") == 2 * base
+    assert kv("stage.num_generations=4", "stage.max_completion_length=768") == 2 * base  # 256 + 768 = 2 x 512
+    assert kv("stage.num_generations=4") == base  # empty: TRL's default of 256 answer tokens
+    rloo = stage("rloo", "lora", "stage.num_generations=4", "stage.max_completion_length=256")
+    assert rloo.breakdown["kv_cache"] * GB == base
+
+
+def test_grpo_reference_reward_model_and_phases():
+    lora = stage("grpo", "lora", "stage.num_generations=4", "stage.max_completion_length=64")
+    assert lora.breakdown["reference"] == 0
+    assert "reference" not in stage("grpo", "lora", "stage.beta=0").breakdown  # no KL term, no reference
+    full = stage("grpo", "full", "stage.num_generations=4", "stage.max_completion_length=64")
+    assert full.breakdown["reference"] == full.breakdown["weights"]
+    # sampling and training alternate: the KV cache is never alive with gradients and activations
+    parts = full.breakdown
+    assert full.total_gb == pytest.approx(sum(parts.values()) - full.overlap_gb)
+    assert full.overlap_gb >= parts["kv_cache"]
+    with_rm = stage("grpo", "lora", "stage.reward_model=ftlab/tiny-chat")
+    tiny = model_shape("ftlab/tiny-chat").params
+    assert with_rm.breakdown["reward_model"] * GB == 4 * tiny
+    unknown = stage("grpo", "lora", "stage.reward_model=runs/my-rm")
+    assert unknown.breakdown["reward_model"] == unknown.breakdown["weights"]
+    assert any("its size could not be read" in a for a in unknown.assumptions)
+    ppo = stage("ppo", "lora", "stage.max_completion_length=64")
+    assert ppo.breakdown["kv_cache"] == pytest.approx(lora.breakdown["kv_cache"] / 4)  # one answer per prompt
+    assert ppo.breakdown["value_model"] * GB == pytest.approx(16 * ppo.params)  # fp32 weights, grads, AdamW
+
+
+def test_an_unknown_stage_is_still_refused():
+    with pytest.raises(FtlabError, match=r"train.stage: 'dpoo' is not one of"):
+        estimate_memory(LLAMA_8B, config("train.stage=dpoo"))

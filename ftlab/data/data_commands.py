@@ -1,4 +1,4 @@
-"""``ftlab data ...``: inspect, prepare, list, diff and roll back data versions from a shell."""
+"""``ftlab data ...``: inspect, check, prepare, list, diff and roll back data versions from a shell."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def _cmd_inspect(args) -> None:
 
     _print(inspect(args.file, args.format, _pairs(args.column, "--column", "prompt=Frage") or None,
                    n_sample=args.sample, encoding=args.encoding, sheet=args.sheet))
+
+
+def _cmd_check(args) -> None:
+    from ftlab.data.prepare import check
+
+    _print(check(args.file, args.format, _pairs(args.column, "--column", "prompt=Frage") or None,
+                 encoding=args.encoding, sheet=args.sheet))
 
 
 def _cmd_prepare(args) -> None:
@@ -95,6 +102,13 @@ def add_data_parser(commands) -> None:
     inspect.add_argument("--sheet", default=None, help="Excel: the sheet to read (the first by default)")
     inspect.add_argument("--sample", type=int, default=3, help="rows to show")
     inspect.set_defaults(run=_cmd_inspect)
+
+    check = actions.add_parser("check", help="print every problem found, row by row (where, what is wrong, what "
+                               "to fix), and those of the dataset as a whole, as JSON")
+    check.add_argument("file", metavar="FILE")
+    source_options(check)
+    check.add_argument("--sheet", default=None, help="Excel: the sheet to read (the first by default)")
+    check.set_defaults(run=_cmd_check)
 
     prep = actions.add_parser("prepare", help="clean, split and save a data version; prints its id")
     prep.add_argument("files", nargs="+", metavar="FILE")

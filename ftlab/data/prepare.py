@@ -7,11 +7,13 @@ removes held-out rows that leak from training, and saves a version.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ftlab.data.pair_checks import length_bias
 from ftlab.data.parsing import load
 from ftlab.data.quality import (DEFAULT_STEPS, DropEmpty, ExactDedup, MaskPII, Normalize, Pipeline,
                                 PipelineResult, PreferenceCheck, StepReport, build_steps)
@@ -28,12 +30,12 @@ def inspect(source: Any, fmt: str | None = None, columns: dict[str, str] | None 
     problems = [f"{p['where']}: {p['problem']}" for p in parsed.problems]
     # Checks run on normalised copies, so rows differing only in spaces count as duplicates.
     records = Normalize().apply(parsed.records, None, StepReport("normalize", {}))
-    for step in (DropEmpty(), PreferenceCheck(), ExactDedup()):
-        report = StepReport(step.name, {})
-        step.apply(list(records), None, report)
-        for reason, n in report.reasons().items():
-            first = next(d for d in report.dropped if d["reason"].startswith(reason))
-            problems.append(f"{n} row(s) with {reason} (first: {first['where']}: {first['reason']})")
+    for report in _checks(records):
+        for entries, reasons in ((report.dropped, report.reasons()), (report.flagged, report.reasons(True))):
+            for reason, n in reasons.items():
+                first = next(d for d in entries if d["reason"].startswith(reason))
+                problems.append(f"{n} row(s) with {reason} (first: {first['where']}: {first['reason']})")
+        problems += report.notes
     pii = StepReport("pii", {})
     MaskPII().apply(records, None, pii)
     if pii.counts:
@@ -46,6 +48,53 @@ def inspect(source: Any, fmt: str | None = None, columns: dict[str, str] | None 
     return {"format": parsed.detection.format, "reason": parsed.detection.reason, "rows": len(parsed.rows.rows),
             "fields": parsed.detection.fields, "columns": parsed.detection.columns,
             "sample": [r.to_dict(with_meta=False) for r in parsed.records[:n_sample]], "problems": problems}
+
+
+def _checks(records: list[Record]) -> list[StepReport]:
+    """The checks that report problems without changing rows (run on copies, each on all rows).
+
+    Pairs come first: a pair with an empty side is reported once, by the pair check, which says what to fix.
+    """
+    reports = []
+    empty_pairs: set[str] = set()
+    for step in (PreferenceCheck(), DropEmpty(), ExactDedup()):
+        rows = [r for r in records if r.where not in empty_pairs] if step.name == "drop_empty" else records
+        report = StepReport(step.name, step.params(), rows_in=len(rows))
+        report.rows_out = len(step.apply([dataclasses.replace(r, meta=dict(r.meta)) for r in rows], None, report))
+        reports.append(report)
+        if step.name == "pairs":
+            empty_pairs = {d["where"] for d in report.dropped if d["reason"].startswith("invalid pair: empty")}
+    return reports
+
+
+def check(source: Any, fmt: str | None = None, columns: dict[str, str] | None = None, encoding: str = "utf-8",
+          sheet: str | None = None) -> dict:
+    """Every finding of the checks, row by row (``where``, the check, what is wrong and what to do).
+
+    ``dataset`` holds the findings about the data as a whole (a length bias across preference pairs);
+    ``counts`` the figures behind them.
+    """
+    parsed = load(source, fmt, columns, encoding, sheet)
+    records = Normalize().apply(parsed.records, None, StepReport("normalize", {}))
+    findings = [{"where": p["where"], "check": "parse", "action": "drop", "reason": p["problem"]}
+                for p in parsed.problems]
+    dataset, counts = [], {}
+    for report in _checks(records):
+        findings += [{"where": d["where"], "check": report.step, "action": "drop", "reason": d["reason"]}
+                     for d in report.dropped]
+        findings += [{"where": f["where"], "check": report.step, "action": "flag", "reason": f["reason"]}
+                     for f in report.flagged]
+        dataset += report.notes
+        if report.counts:
+            counts[report.step] = report.counts
+    out = {"format": parsed.detection.format, "rows": len(parsed.rows.rows), "findings": findings,
+           "dataset": dataset, "counts": counts}
+    if any(r.format == "preference" for r in records):
+        bias = length_bias([r for r in records if not any(f["where"] == r.where and f["action"] == "drop"
+                                                          for f in findings)])
+        out["length"] = {"pairs": bias.pairs, "chosen_longer_share": round(bias.longer_share, 3),
+                         "mean_ratio": round(bias.mean_ratio, 3), "unit": "words (a CJK character is one)"}
+    return out
 
 
 @dataclass
@@ -93,6 +142,6 @@ def prepare(sources: list[Any], out: str | Path, steps: list[str] | tuple[str, .
     reports = result.reports + [leakage]
     version = save_version(out, splits, recipe, [r.summary() for r in reports],
                            [{"step": r.step, "params": r.params, "dropped": r.dropped, "changed": r.changed,
-                             "flagged": r.flagged, "counts": r.counts} for r in reports])
+                             "flagged": r.flagged, "counts": r.counts, "notes": r.notes} for r in reports])
     return Prepared(version, result, leakage)
 

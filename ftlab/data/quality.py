@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ftlab.data.formats import FORMATS
+from ftlab.data.pair_checks import WORDS as _WORDS
+from ftlab.data.pair_checks import bias_finding, length_bias, pair_findings
 from ftlab.data.records import Record
 from ftlab.errors import FtlabError
 
@@ -36,6 +38,7 @@ class StepReport:
     changed: list[dict] = field(default_factory=list)
     flagged: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # findings about the dataset as a whole, not one row
 
     def drop(self, record: Record, reason: str) -> None:
         self.dropped.append({"where": record.where, "reason": reason})
@@ -49,10 +52,15 @@ class StepReport:
     def summary(self) -> dict:
         return {"step": self.step, "rows_in": self.rows_in, "rows_out": self.rows_out,
                 "dropped": len(self.dropped), "changed": len(self.changed), "flagged": len(self.flagged),
-                **({"counts": self.counts} if self.counts else {})}
+                **({"counts": self.counts} if self.counts else {}), **({"notes": self.notes} if self.notes else {})}
 
-    def reasons(self) -> Counter:
-        """How many rows were dropped for each reason (the reason's text up to its first detail)."""
+    def reasons(self, flagged: bool = False) -> Counter:
+        """How many rows were dropped (or flagged) for each reason (the reason's text up to its first detail).
+
+        A flag's reason starts with its kind ("length ratio: chosen is 6.0x as long..."): flags count by kind.
+        """
+        if flagged:
+            return Counter(f["reason"].split(" (")[0].split(": ")[0] for f in self.flagged)
         return Counter(d["reason"].split(" (")[0].split(" of ")[0] for d in self.dropped)
 
 
@@ -227,9 +235,6 @@ class DropEmpty(Step):
         return out
 
 
-# A word, for lengths: one Chinese or Japanese character, or a run of other letters and digits.
-_CJK_CHARACTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_WORDS = re.compile(f"[{_CJK_CHARACTERS}]|[^\\W{_CJK_CHARACTERS}]+")
 
 
 @dataclass
@@ -461,24 +466,41 @@ class Balance(Step):
 
 @dataclass
 class PreferenceCheck(Step):
-    """A preference pair must have two different, non-empty answers."""
+    """Preference pairs that teach nothing or the wrong thing (``ftlab.data.pair_checks`` says what each check is).
+
+    Dropped: an empty side, sides equal but for spaces, sides that continue
+    different dialogues.  Flagged: sides that repeat the prompt turns, an answer
+    that only repeats the question, a side ``max_ratio`` times as long as the
+    other and at least ``min_gap`` words longer.  Across the dataset the report
+    counts which side is longer (``counts``) and notes a length bias when the
+    chosen answer is the longer (or shorter) one in ``bias_share`` of at least
+    ``bias_min_pairs`` pairs; lengths are in words, a CJK character being one.
+    """
 
     name: ClassVar[str] = "pairs"
+    max_ratio: float = 4.0
+    min_gap: int = 16
+    bias_share: float = 0.7
+    bias_min_pairs: int = 10
 
     def apply(self, records, rng, report):
         out = []
         for record in records:
-            if record.format != "preference":
-                out.append(record)
+            findings = pair_findings(record, self.max_ratio, self.min_gap) if record.format == "preference" else []
+            if any(f.action == "drop" for f in findings):
+                report.drop(record, findings[0].reason)
                 continue
-            chosen = " ".join(t["content"] for t in record.chosen).strip()
-            rejected = " ".join(t["content"] for t in record.rejected).strip()
-            if not chosen or not rejected:
-                report.drop(record, f"invalid pair: empty {'chosen' if not chosen else 'rejected'}")
-            elif chosen == rejected:
-                report.drop(record, "invalid pair: chosen equals rejected")
-            else:
-                out.append(record)
+            for finding in findings:
+                report.flag(record, finding.reason)
+            if findings:
+                record.meta["flag"] = "; ".join(f.reason for f in findings)
+            out.append(record)
+        if any(r.format == "preference" for r in out):
+            bias = length_bias(out)
+            report.counts = bias.to_counts()
+            note = bias_finding(bias, self.bias_share, self.bias_min_pairs)
+            if note:
+                report.notes.append(note)
         return out
 
 

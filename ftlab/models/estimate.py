@@ -17,6 +17,12 @@ Memory is the sum of what a training step keeps alive at its peak, per GPU:
   large vocabularies.
 - **adapter**: LoRA weights (fp32).
 - **overhead**: CUDA context and allocator slack on a GPU; none on the CPU.
+- **stage terms** (``train.stage`` after SFT, :class:`StageTerms`): the
+  reference model of dpo / kto / grpo / rloo / ppo (0 bytes with a PEFT
+  method, a second frozen copy otherwise) and its no-grad forward pass; the KV
+  cache of the answers grpo / rloo / ppo sample; a reward model's weights; ppo's
+  value model; rm's score head.  dpo, orpo and rm put chosen and rejected
+  through the model together: twice the sequences, twice the activations.
 
 The total is less than the sum of the parts: backward allocates each layer's
 gradients as it frees that layer's activations, so the two never peak together
@@ -153,10 +159,15 @@ def trainable_params(shape: ModelShape, config: Config) -> int:
 
 
 def activation_bytes(shape: ModelShape, config: Config, method: Method, numbers: Numerics,
-                     attention: str = "sdpa") -> float:
-    """Saved activations of one forward pass per GPU (the batch is per device)."""
-    seq_len = config.data.max_length + (method.extra_tokens(config.method) if method.extra_tokens else 0)
-    tokens = config.train.batch_size * seq_len
+                     attention: str = "sdpa", sequences: int | None = None, length: int | None = None,
+                     logits: bool = True) -> float:
+    """Saved activations of one forward pass per GPU (the batch is per device).
+
+    ``sequences`` and ``length`` default to ``train.batch_size`` and ``data.max_length``; a stage changes
+    them (chosen and rejected together, sampled answers); ``logits=False`` for a scalar head (rm).
+    """
+    seq_len = (length or config.data.max_length) + (method.extra_tokens(config.method) if method.extra_tokens else 0)
+    tokens = (sequences or config.train.batch_size) * seq_len
     elem = numbers.activation_bytes
     c_h, c_i, c_kv = ACTIVATION_COEFFS[shape.gated_mlp]
     per_layer = c_h * shape.hidden_size + c_i * shape.intermediate_size + c_kv * shape.kv_dim
@@ -173,8 +184,133 @@ def activation_bytes(shape: ModelShape, config: Config, method: Method, numbers:
         layer_bytes = (layers * shape.hidden_size + per_layer) * elem
     else:
         layer_bytes = layers * per_layer * elem
-    logits = shape.vocab_size * (3 * 4 + (0 if elem == 4 else 2))  # 16-bit logits are upcast to fp32 for the loss
+    # 16-bit logits are upcast to fp32 for the loss
+    logits = shape.vocab_size * (3 * 4 + (0 if elem == 4 else 2)) if logits else 0
     return tokens * (layer_bytes + logits + 3 * shape.hidden_size * elem)
+
+
+# --- training stages ------------------------------------------------------------------------------------
+
+STAGE_NAMES = ("sft", "cpt", "rm", "dpo", "kto", "orpo", "grpo", "rloo", "ppo")
+PAIRED = ("dpo", "orpo", "rm")  # chosen and rejected go through the model in one batch: twice the sequences
+REFERENCE = ("dpo", "kto", "grpo", "rloo", "ppo")  # hold the policy to a frozen reference (grpo/rloo: if beta > 0)
+SAMPLES = ("grpo", "rloo", "ppo")  # sample answers from the policy every step
+# TRL's GRPOConfig / RLOOConfig default for max_completion_length, used when stage.max_completion_length is empty
+DEFAULT_COMPLETION_LENGTH = 256
+
+
+def _stage_name(config: Config) -> str:
+    return getattr(getattr(config, "train", None), "stage", "sft") or "sft"
+
+
+def _stage_setting(config: Config, name: str, default: Any) -> Any:
+    value = getattr(getattr(config, "stage", None), name, default)
+    return default if value is None else value
+
+
+@dataclass
+class StageTerms:
+    """What a training stage adds to SFT's memory, in bytes, before sharding; each is a named breakdown line.
+
+    - ``reference``: the frozen reference model's weights.  With a PEFT method
+      TRL runs the same base with the adapter disabled: no second copy, 0 bytes.
+      Otherwise a second frozen copy in ``model.dtype``: params x weight bytes.
+    - ``reference_activations``: the reference's forward pass runs under
+      ``no_grad``, so it keeps nothing for backward; at its peak one layer's
+      working tensors and the vocabulary-wide logits (16-bit logits and their
+      fp32 log-probs) are alive for its tokens, on top of the policy's saved
+      activations.
+    - ``kv_cache``: sampling keeps K and V for every layer and token of
+      ``batch_size x num_generations`` sequences of ``data.max_length`` prompt +
+      ``max_completion_length`` answer tokens, in the activations' dtype.
+    - ``reward_model``: the weights of ``stage.reward_model`` (its own shape if it
+      can be read, else the policy's), frozen.
+    - ``value_model`` (ppo): a second model with a value head trained in full:
+      params x (trained + gradient + optimizer bytes); its activations are not counted.
+    - ``score_head`` (rm): one fp32 output per hidden unit, trained with its
+      gradient and AdamW state (16 bytes each); the vocabulary logits go.
+    """
+
+    sequences: int | None = None  # sequences per step through the policy (None: train.batch_size)
+    length: int | None = None  # tokens per sequence (None: data.max_length)
+    logits: bool = True
+    reference: float | None = None
+    reference_activations: float | None = None
+    kv_cache: float | None = None
+    reward_model: float | None = None
+    value_model: float | None = None
+    score_head: float | None = None
+
+    def parts(self, weight_divisor: int = 1) -> dict[str, float]:
+        """The named lines that apply; weight copies are sharded like the policy's weights (ZeRO-3 / FSDP)."""
+        out = {}
+        for name in ("reference", "reference_activations", "kv_cache", "reward_model", "value_model", "score_head"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value / weight_divisor if name in ("reference", "value_model") else value
+        return out
+
+
+def stage_terms(shape: ModelShape, config: Config, method: Method, numbers: Numerics, hardware: Hardware,
+                assumptions: list[str] | None = None) -> StageTerms:
+    """The memory terms ``train.stage`` adds, read from ``stage.*`` (getattr with defaults: fields may be missing)."""
+    notes = assumptions if assumptions is not None else []
+    stage = _stage_name(config)
+    terms = StageTerms()
+    batch, length = config.train.batch_size, config.data.max_length
+    elem = numbers.activation_bytes
+    if stage in PAIRED:
+        terms.sequences = 2 * batch
+        notes.append(f"{stage}: chosen and rejected answers in one batch, {2 * batch} sequences per step")
+    if stage == "rm":
+        terms.logits = False
+        terms.score_head = (4 + 4 + OPTIMIZER_STATE[config.train.optimizer][0]) * shape.hidden_size
+        notes.append("rm: a one-output score head replaces the vocabulary logits (the LM head's weights stay "
+                     "counted)")
+    ref_sequences = terms.sequences or batch
+    if stage == "kto":
+        ref_sequences = 2 * batch
+        notes.append("kto: the reference also scores a mismatched (KL) batch, twice the sequences under no_grad")
+    if stage in SAMPLES:
+        generations = 1 if stage == "ppo" else int(_stage_setting(config, "num_generations", 8))
+        completion = _stage_setting(config, "max_completion_length", None)
+        if completion is None:
+            completion = DEFAULT_COMPLETION_LENGTH
+            notes.append(f"{stage}: stage.max_completion_length empty, {completion} answer tokens assumed (TRL's "
+                         "default)")
+        terms.sequences = batch * generations
+        terms.length = length + int(completion)
+        ref_sequences = terms.sequences
+        terms.kv_cache = float(kv_cache_bytes(shape, terms.length, terms.sequences, elem))
+        notes.append(f"{stage}: {batch} prompt(s) x {generations} sampled answer(s) per step, each "
+                     f"{length} prompt + {completion} answer tokens, held in the KV cache while sampling and "
+                     "trained on afterwards")
+        reward_model = _stage_setting(config, "reward_model", None)
+        if reward_model:
+            try:
+                reward_params = model_shape(reward_model).params
+            except (FtlabError, OSError, ValueError):  # a run directory or a name that does not say its size
+                reward_params = shape.params
+                notes.append(f"reward model {reward_model!r}: its size could not be read; the policy's assumed")
+            terms.reward_model = float(numbers.weight_bytes * reward_params)
+        if stage == "ppo":
+            state = OPTIMIZER_STATE[config.train.optimizer][numbers.state_index]
+            terms.value_model = float(shape.params * (numbers.trained_bytes + numbers.grad_bytes + state))
+            notes.append("ppo: a value model (a copy of the base with a value head) trains in full beside the "
+                         "policy; its activations are not counted")
+    beta = float(_stage_setting(config, "beta", 0.1))
+    if stage in REFERENCE and not (stage in ("grpo", "rloo") and beta == 0):
+        peft = method.new_parameters
+        terms.reference = 0.0 if peft else float(numbers.weight_bytes * shape.params)
+        tokens = ref_sequences * (terms.length or length)
+        c_h, c_i, c_kv = ACTIVATION_COEFFS[shape.gated_mlp]
+        one_layer = (c_h * shape.hidden_size + c_i * shape.intermediate_size + c_kv * shape.kv_dim) * elem
+        terms.reference_activations = float(tokens * (one_layer + shape.vocab_size * (elem + 4)))
+        notes.append(f"{stage}: reference model " + (
+            "= the base with the adapter disabled (no second copy)" if peft
+            else f"= a second frozen copy of the weights ({numbers.weight_bytes} bytes per parameter)")
+            + "; its forward pass runs under no_grad")
+    return terms
 
 
 def estimate_memory(model: Any, config: Config | None = None, hardware: Hardware | None = None) -> MemoryEstimate:
@@ -182,8 +318,10 @@ def estimate_memory(model: Any, config: Config | None = None, hardware: Hardware
     config = config or Config()
     hardware = (hardware or Hardware()).check()
     method = METHODS[config.method.name]
+    stage = _stage_name(config)
     problems = [p for p in config.problems() if p.field.startswith(("method.", "train."))
-                and not p.field.startswith("train.output_dir")]
+                and not p.field.startswith("train.output_dir")
+                and not (p.field == "train.stage" and stage in STAGE_NAMES)]  # priced by name, registered or not
     if problems:
         raise FtlabError("Cannot estimate this config: " + "; ".join(str(p) for p in problems))
     shape = model_shape(model)
@@ -219,18 +357,26 @@ def estimate_memory(model: Any, config: Config | None = None, hardware: Hardware
         if w_div > 1:  # one layer is gathered in full while it computes
             weights = weights / w_div + 2 * shape.params_per_layer
 
-    activations = activation_bytes(shape, config, method, numbers, hardware.attention)
+    terms = stage_terms(shape, config, method, numbers, hardware, assumptions)
+    activations = activation_bytes(shape, config, method, numbers, hardware.attention, terms.sequences,
+                                   terms.length, logits=terms.logits)
     if config.train.gradient_checkpointing:
         assumptions.append("gradient checkpointing: only layer inputs are kept; one layer is recomputed at a time")
     grads, optimizer = grads / g_div, optimizer / o_div
     # Backward frees each layer's activations as it allocates that layer's gradients: the two overlap.
     overlap = PEAK_OVERLAP * min(activations, grads)
-    body = weights + grads + optimizer + activations + adapter - overlap
+    stage_parts = terms.parts(w_div)
+    if "kv_cache" in stage_parts:  # answers are sampled (grads freed, no activations kept), then trained on
+        training = grads + activations - overlap + stage_parts.get("reference_activations", 0.0)
+        overlap += min(stage_parts["kv_cache"], training)
+        assumptions.append("sampling and training alternate: the KV cache and the training step's gradients "
+                           "and activations never peak together")
+    body = weights + grads + optimizer + activations + adapter + sum(stage_parts.values()) - overlap
     overhead = (0.5 * GB + 0.05 * body) if hardware.device == "cuda" else 0.0
     if hardware.device == "cuda":
         assumptions.append("overhead: 0.5 GB CUDA context + 5% allocator slack")
     breakdown = {"weights": weights, "gradients": grads, "optimizer": optimizer,
-                 "activations": activations, "adapter": adapter, "overhead": overhead}
+                 "activations": activations, "adapter": adapter, **stage_parts, "overhead": overhead}
     breakdown = {k: v / GB for k, v in breakdown.items()}
     if overlap:
         assumptions.append(f"activations and gradients never peak together: the total is "
