@@ -17,7 +17,8 @@ def _plan(*stages, shared=SHARED):
 
 
 SFT = {"name": "sft", "set": {"train.stage": "sft", "train.max_steps": 20, "train.learning_rate": 3e-3}}
-DPO = {"name": "dpo", "set": {"train.stage": "dpo", "train.max_steps": 15, "train.learning_rate": 1e-3}}
+DPO = {"name": "dpo", "set": {"train.stage": "dpo", "train.max_steps": 20, "train.learning_rate": 2e-3,
+                                "stage.sft_weight": 1.0}}
 
 
 def test_sft_then_dpo_chains_models_and_records_each_stage(tmp_path):
@@ -76,7 +77,7 @@ def test_an_interrupted_pipeline_resumes_at_its_unfinished_stage(tmp_path):
     assert [s["status"] for s in record["stages"]] == ["completed", "completed"]
     assert (tmp_path / "p" / "01_sft" / "final" / "adapter_model.safetensors").stat().st_mtime == sft_final
     results = json.loads((tmp_path / "p" / "02_dpo" / "results.json").read_text())
-    assert results["resumed"][0]["from_step"] == 5 and results["steps"] == 15
+    assert results["resumed"][0]["from_step"] == 5 and results["steps"] == 20
 
 
 def test_a_dialogue_stage_on_a_model_without_chat_template_is_refused_before_training(tmp_path):
