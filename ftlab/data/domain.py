@@ -16,7 +16,7 @@ two kinds of data:
   model that read the corpus can answer the test questions; SFT alone teaches
   the question format, not the facts.
 
-Built-in task ``domain_facts``: ``data.task=domain_facts``.
+Built-in task ``domain_facts`` (registered in :mod:`ftlab.data.tasks`): ``data.task=domain_facts``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ftlab.data.tasks import Task, pseudo_word, register_task
+from ftlab.data.words import pseudo_word
 
 N_PEOPLE = 40
 QA_SHARES = (0.6, 0.1, 0.3)  # people whose questions go to train / validation / test
@@ -161,10 +161,6 @@ def value_spans(text: str, values: set[str]) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(text)]
 
 
-def _make(rng: random.Random) -> tuple[str, str]:
+def random_question(rng: random.Random) -> tuple[str, str]:
+    """Any question about the world of seed 0 (the task's ``make``; its splits come from ``qa_splits``)."""
     return question(rng.choice(world(0).people), rng.choice(ATTRIBUTES))
-
-
-register_task(Task("domain_facts", "Facts of an invented world (people, home towns, guilds, colours): a text corpus "
-                   "for continued pretraining and questions split by person, so the test asks facts found only "
-                   "in the corpus.", _make, max_new_tokens=20, documents=documents, qa_splits=qa_splits))

@@ -16,23 +16,13 @@ import random
 from dataclasses import dataclass
 from typing import Callable
 
+from ftlab.data import domain
 from ftlab.data.records import Record
+from ftlab.data.words import pseudo_word
 from ftlab.errors import FtlabError
 
-_CONSONANTS = "bcdfghjklmnprstvwz"
-_VOWELS = "aeiou"
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July",
            "August", "September", "October", "November", "December"]
-
-
-def pseudo_word(rng: random.Random, min_len: int = 3, max_len: int = 7) -> str:
-    """A pronounceable made-up word, so no task can be solved by memorised English."""
-    n = rng.randint(min_len, max_len)
-    letters = []
-    for i in range(n):
-        pool = _CONSONANTS if (i % 2 == 0) != (rng.random() < 0.25) else _VOWELS
-        letters.append(rng.choice(pool))
-    return "".join(letters)
 
 
 def shift_letters(word: str, shift: int) -> str:
@@ -252,4 +242,7 @@ def _qa_splits(task: Task, seed: int, n_train: int, n_validation: int, n_test: i
     return {split: _qa_records(task, split, rows[a:b]) for split, (a, b) in cuts.items()}
 
 
-from ftlab.data import domain  # noqa: E402,F401  (registers domain_facts; it builds on the helpers above)
+register_task(Task("domain_facts", "Facts of an invented world (people, home towns, guilds, colours): a text corpus "
+                   "for continued pretraining and questions split by person, so the test asks facts found only "
+                   "in the corpus (ftlab.data.domain).", domain.random_question, max_new_tokens=20,
+                   documents=domain.documents, qa_splits=domain.qa_splits))
