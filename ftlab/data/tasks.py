@@ -16,23 +16,13 @@ import random
 from dataclasses import dataclass
 from typing import Callable
 
+from ftlab.data import domain
 from ftlab.data.records import Record
+from ftlab.data.words import pseudo_word
 from ftlab.errors import FtlabError
 
-_CONSONANTS = "bcdfghjklmnprstvwz"
-_VOWELS = "aeiou"
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July",
            "August", "September", "October", "November", "December"]
-
-
-def pseudo_word(rng: random.Random, min_len: int = 3, max_len: int = 7) -> str:
-    """A pronounceable made-up word, so no task can be solved by memorised English."""
-    n = rng.randint(min_len, max_len)
-    letters = []
-    for i in range(n):
-        pool = _CONSONANTS if (i % 2 == 0) != (rng.random() < 0.25) else _VOWELS
-        letters.append(rng.choice(pool))
-    return "".join(letters)
 
 
 def shift_letters(word: str, shift: int) -> str:
@@ -50,6 +40,10 @@ class Task:
     ``near_miss`` turns a right answer into a plausible wrong one: the rejected
     side of the task's preference pairs (stages dpo, kto, orpo, rm), so the
     preferred answer is measurably better on the task's own metric.
+    ``documents`` gives plain-text documents (the ``text`` rows of continued
+    pretraining); ``qa_splits`` replaces the drawing of distinct prompts when
+    the held-out questions must differ from the training ones in a chosen way
+    (:mod:`ftlab.data.domain` splits them by person).
     """
 
     name: str
@@ -59,6 +53,9 @@ class Task:
     in_base: bool = False
     labels: tuple[str, ...] | None = None
     near_miss: Callable[[random.Random, str], str] | None = None
+    # Optional hooks, each (seed, n_train, n_validation, n_test) -> split -> items:
+    documents: Callable[[int, int, int, int], dict[str, list[str]]] | None = None  # plain text (stage cpt)
+    qa_splits: Callable[[int, int, int, int], dict[str, list[tuple[str, str]]]] | None = None  # own Q/A splits
 
 
 TASKS: dict[str, Task] = {}
@@ -182,10 +179,18 @@ def build_splits(task: str | Task, seed: int = 0, n_train: int = 2000, n_validat
     Drawing stops when enough distinct prompts exist; a task whose space is
     too small for the sizes asked raises instead of looping forever.  For a
     stage that reads preference or KTO rows, each record is a preference pair
-    instead: the right answer chosen, the task's near miss rejected.
+    instead: the right answer chosen, the task's near miss rejected.  For a
+    stage that reads plain text (``rows="text"``), the records are the task's
+    documents.
     """
     task = get_task(task) if isinstance(task, str) else task
-    splits = _qa_splits(task, seed, n_train, n_validation, n_test)
+    if rows == "text":
+        return _text_splits(task, seed, n_train, n_validation, n_test)
+    if task.qa_splits is not None:
+        splits = {split: _qa_records(task, split, pairs)
+                  for split, pairs in task.qa_splits(seed, n_train, n_validation, n_test).items()}
+    else:
+        splits = _qa_splits(task, seed, n_train, n_validation, n_test)
     if rows in ("preference", "kto"):
         if task.near_miss is None:
             with_pairs = ", ".join(name for name, t in TASKS.items() if t.near_miss)
@@ -200,6 +205,23 @@ def build_splits(task: str | Task, seed: int = 0, n_train: int = 2000, n_validat
 def _pair(record: Record, rejected: str) -> Record:
     return Record("preference", record.messages[:1], chosen=record.messages[1:],
                   rejected=[{"role": "assistant", "content": rejected}], meta=record.meta)
+
+
+def _text_splits(task: Task, seed: int, n_train: int, n_validation: int, n_test: int) -> dict[str, list[Record]]:
+    if task.documents is None:
+        with_text = ", ".join(name for name, t in TASKS.items() if t.documents)
+        raise FtlabError(f"Built-in task {task.name!r} has no documents, so it gives no plain text to pretrain on "
+                         f"(stage cpt); tasks with documents: {with_text}. Or set data.train_file to your own "
+                         "text (one document per row, format text).")
+    return {split: [Record("text", text=text, meta={"where": f"{task.name} {split} document {i + 1}"})
+                    for i, text in enumerate(texts)]
+            for split, texts in task.documents(seed, n_train, n_validation, n_test).items()}
+
+
+def _qa_records(task: Task, split: str, pairs: list[tuple[str, str]]) -> list[Record]:
+    return [Record("qa", [{"role": "user", "content": p}, {"role": "assistant", "content": c}],
+                   meta={"where": f"{task.name} {split} row {i + 1}"})
+            for i, (p, c) in enumerate(pairs)]
 
 
 def _qa_splits(task: Task, seed: int, n_train: int, n_validation: int, n_test: int) -> dict[str, list[Record]]:
@@ -217,7 +239,10 @@ def _qa_splits(task: Task, seed: int, n_train: int, n_validation: int, n_test: i
     rows = list(seen.items())
     cuts = {"train": (0, n_train), "validation": (n_train, n_train + n_validation),
             "test": (n_train + n_validation, wanted)}
-    return {split: [Record("qa", [{"role": "user", "content": p}, {"role": "assistant", "content": c}],
-                           meta={"where": f"{task.name} {split} row {i + 1}"})
-                    for i, (p, c) in enumerate(rows[a:b])]
-            for split, (a, b) in cuts.items()}
+    return {split: _qa_records(task, split, rows[a:b]) for split, (a, b) in cuts.items()}
+
+
+register_task(Task("domain_facts", "Facts of an invented world (people, home towns, guilds, colours): a text corpus "
+                   "for continued pretraining and questions split by person, so the test asks facts found only "
+                   "in the corpus (ftlab.data.domain).", domain.random_question, max_new_tokens=20,
+                   documents=domain.documents, qa_splits=domain.qa_splits))

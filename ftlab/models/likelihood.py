@@ -73,3 +73,32 @@ def perplexity(logprob_sums: list[float], token_counts: list[int]) -> float:
     """exp of the mean negative log-likelihood per token over all the completions."""
     tokens = sum(token_counts)
     return math.exp(-sum(logprob_sums) / tokens) if tokens else float("nan")
+
+
+def text_logprobs(model: Any, tokenizer: Any, texts: list[str],
+                  batch_size: int = 32) -> list[tuple[list[tuple[int, int]], list[float]]]:
+    """Plain text, no chat template: for each text, the character span and log-probability of every token
+    the model predicts (all but the first), so a caller can score the whole text or only some words of it."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    side, tokenizer.padding_side = tokenizer.padding_side, "right"
+    out = []
+    try:
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(texts[start:start + batch_size], add_special_tokens=False, padding=True,
+                              return_offsets_mapping=True, return_tensors="pt")
+            ids, attention = batch["input_ids"].to(device), batch["attention_mask"].to(device)
+            with torch.inference_mode():
+                logits = model(input_ids=ids, attention_mask=attention).logits.float()
+            logprobs = torch.log_softmax(logits[:, :-1], dim=-1).gather(2, ids[:, 1:, None])[..., 0]
+            for row in range(len(ids)):
+                n = int(attention[row].sum())
+                spans = [tuple(span) for span in batch["offset_mapping"][row, 1:n].tolist()]
+                out.append((spans, logprobs[row, :n - 1].tolist()))
+    finally:
+        tokenizer.padding_side = side
+        model.train(was_training)
+    return out
