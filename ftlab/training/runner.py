@@ -120,7 +120,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     model = preparation.prepare_model(model, config, preparation.total_optimizer_steps(config, len(train_rows)))
     preparation.remember_initial_adapter(model, config, run.path / "initial_adapter")
     extra = preparation.method_callbacks(model, config)
-    if emit is not None and config.eval.timeline_prompts > 0 and data["validation"]:
+    if emit is not None and stage.generates and config.eval.timeline_prompts > 0 and data["validation"]:
         from ftlab.data.rows import examples
         from ftlab.eval.evaluation import default_max_new_tokens
         from ftlab.eval.timeline import GenerationTimeline
