@@ -63,6 +63,7 @@ def prepare_model(model: Any, config: Any, total_steps: int) -> Any:
     for LoRA-FA) and everything else is frozen.
     """
     method = method_of(config)
+    scores = is_score_model(model)
     if method.uses_peft:
         from peft import get_peft_model, prepare_model_for_kbit_training
 
@@ -74,6 +75,10 @@ def prepare_model(model: Any, config: Any, total_steps: int) -> Any:
         elif config.train.gradient_checkpointing:
             model.enable_input_require_grads()  # frozen embeddings would otherwise cut the graph at checkpoints
         peft_config = method.peft_config(config.method, total_steps)
+        if scores:
+            # PEFT's sequence-classification wrapper trains the new score head in full (modules_to_save);
+            # as a causal-LM adapter the head would stay at its random init.
+            peft_config.task_type = "SEQ_CLS"
         if _on_meta(model) and isinstance(getattr(peft_config, "init_lora_weights", True), str):
             peft_config.init_lora_weights = True  # PiSSA's SVD / OLoRA's QR need real weights; shapes are LoRA's
         try:
@@ -85,8 +90,17 @@ def prepare_model(model: Any, config: Any, total_steps: int) -> Any:
     if method.select is not None:
         chosen = set(method.select(model, config.method))
         for name, param in model.named_parameters():
-            param.requires_grad_(name in chosen)
+            # a score head is new, so it trains whatever part of the body the method picks
+            param.requires_grad_(name in chosen or (scores and name.split(".")[-2] in SCORE_HEADS))
     return model
+
+
+SCORE_HEADS = ("score", "classifier")  # what transformers names a sequence-classification head
+
+
+def is_score_model(model: Any) -> bool:
+    """A model with a score head instead of a language-model head (a reward model)."""
+    return type(model).__name__.endswith("ForSequenceClassification")
 
 
 def _on_meta(model: Any) -> bool:

@@ -16,6 +16,7 @@ def load_trained(run_dir: str | Path, which: str = "final"):
     """(model, tokenizer) from ``run_dir/which`` (``final``, ``best`` or ``checkpoints/checkpoint-N``)."""
     from ftlab.models.loader import load_model, load_tokenizer
     from ftlab.training.preparation import load_base
+    from ftlab.training.stages import STAGES
 
     run = RunDir(run_dir)
     folder = run.path / which
@@ -24,10 +25,11 @@ def load_trained(run_dir: str | Path, which: str = "final"):
         raise FtlabError(f"{folder} does not exist; this run has {', '.join(saved) or 'no saved model'} "
                          "(checkpoints are under checkpoints/).")
     config = run.config()
+    head = STAGES[config.train.stage].head  # a reward model (stage rm) comes back with its score head
     tokenizer_source = folder if (folder / "tokenizer_config.json").exists() else run.path / "final"
     tokenizer = load_tokenizer(str(tokenizer_source) if tokenizer_source.is_dir() else config.model.name)
     if not (folder / "adapter_config.json").exists():
-        return load_model(str(folder), config.model.dtype).eval(), tokenizer
+        return load_model(str(folder), config.model.dtype, head=head).eval(), tokenizer
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(load_base(config), str(folder)).eval(), tokenizer
+    return PeftModel.from_pretrained(load_base(config, head=head), str(folder)).eval(), tokenizer

@@ -1,0 +1,109 @@
+"""What the RL stages (grpo, rloo) share: the reward they optimise, its held-out measure, their settings.
+
+The reward of an answer is the sum of the reward functions ``stage.rewards``
+names (:mod:`ftlab.training.rewards`) and, when ``stage.reward_model`` is set,
+the score of that reward model (:mod:`ftlab.training.reward_model`).  The
+trainer samples several answers per prompt; the measure scores one greedy
+answer per held-out prompt with the same reward, before and after training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ftlab.training.stages import MeasureInputs
+
+# the stage.* settings an RL stage reads
+RL_SETTINGS = ("beta", "num_generations", "max_completion_length", "temperature", "rewards", "reward_model")
+MEASURE_PROMPTS = 128  # held-out prompts answered by the measure
+DEFAULT_BUDGET = 64  # answer tokens when neither the settings nor a built-in task say
+
+
+def completion_budget(config: Any) -> int:
+    """``stage.max_completion_length``, else the built-in task's own answer budget."""
+    from ftlab.data.tasks import TASKS
+
+    if config.stage.max_completion_length:
+        return config.stage.max_completion_length
+    if not config.data.train_file and config.data.task in TASKS:
+        return TASKS[config.data.task].max_new_tokens
+    return DEFAULT_BUDGET
+
+
+def _answer(completion: Any) -> str:
+    """A TRL completion as plain text: conversational ones are a list of turns, the answer the last."""
+    if isinstance(completion, list):
+        completion = completion[-1]["content"] if completion else ""
+    return completion.strip()
+
+
+def scorers(config: Any) -> dict[str, Callable[[list, list[str], list[str]], list[float]]]:
+    """Each part of the reward by name: (prompt dialogues, answers, references) -> one score per answer."""
+    from ftlab.training.rewards import REWARDS, checked
+
+    parts: dict[str, Callable] = {}
+    for name in config.stage.rewards:
+        parts[name] = lambda prompts, answers, references, reward=REWARDS[name]: checked(reward, answers, references)
+    if config.stage.reward_model:
+        from ftlab.training.reward_model import load_reward_model
+
+        model = load_reward_model(config.stage.reward_model)
+        parts["reward_model"] = lambda prompts, answers, references: model(prompts, answers)
+    return parts
+
+
+def reward_functions(config: Any) -> list[Callable]:
+    """The reward as TRL reward functions, one per part, named after it (TRL logs each as rewards/<name>).
+
+    TRL passes the dataset's other columns as keyword arguments, so ``reference``
+    arrives beside the prompts and the sampled completions."""
+    functions = []
+    for name, part in scorers(config).items():
+        def reward(prompts, completions, reference=None, part=part, **_):
+            answers = [_answer(c) for c in completions]
+            return part(prompts, answers, list(reference) if reference is not None else [""] * len(answers))
+
+        reward.__name__ = name
+        functions.append(reward)
+    return functions
+
+
+def measure(inputs: MeasureInputs) -> dict:
+    """Mean reward of greedy answers to held-out prompts, in all and by part."""
+    from ftlab.data.rows import training_rows
+    from ftlab.models.generation import generate
+
+    config = inputs.config
+    rows = training_rows(inputs.data[inputs.split], "prompt", config.data.system_prompt)[:MEASURE_PROMPTS]
+    if not rows:
+        return {}
+    prompts, references = [r["prompt"] for r in rows], [r["reference"] for r in rows]
+    answers = generate(inputs.model, inputs.tokenizer, prompts, completion_budget(config), config.eval.batch_size)
+    parts = {name: part(prompts, answers, references) for name, part in scorers(config).items()}
+    totals = [sum(scores) for scores in zip(*parts.values())]
+    figures = {"reward": sum(totals) / len(totals)}
+    figures.update({f"reward_{name}": sum(scores) / len(scores) for name, scores in parts.items()})
+    figures["prompts"] = len(rows)
+    return figures
+
+
+def check(config: Any):
+    """The RL settings' own problems, found before any model loads."""
+    s, t = config.stage, config.train
+    if not s.rewards and not s.reward_model:
+        yield "stage.rewards", "is empty and stage.reward_model is not set; name at least one reward."
+    if (t.batch_size * t.grad_accum) % s.num_generations:
+        yield "stage.num_generations", (f"must divide train.batch_size x train.grad_accum ({t.batch_size} x "
+                                        f"{t.grad_accum}): each step trains on whole groups of "
+                                        f"{s.num_generations} answers to one prompt.")
+    if s.reward_model and not (Path(s.reward_model) / "config.yaml").is_file():
+        yield "stage.reward_model", (f"{s.reward_model} is not a run directory (it has no config.yaml); give the "
+                                     "folder of a finished run of stage rm.")
+
+
+def trainer_settings(config: Any) -> dict:
+    """The settings GRPO and RLOO name alike."""
+    s = config.stage
+    return dict(beta=s.beta, num_generations=s.num_generations, max_completion_length=completion_budget(config),
+                temperature=s.temperature)
