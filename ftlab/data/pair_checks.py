@@ -123,7 +123,8 @@ def pair_findings(record: Record, max_ratio: float = 4.0, min_gap: int = 16) -> 
 def _first_difference(a: list[dict], b: list[dict]) -> str:
     for i, (x, y) in enumerate(zip(a, b)):
         if x["role"] != y["role"] or squeeze(x["content"]) != squeeze(y["content"]):
-            return f"turn {i + 1} of each side: {x['role']} {_quote(x['content'])} vs {y['role']} {_quote(y['content'])}"
+            return (f"turn {i + 1} of each side: {x['role']} {_quote(x['content'])} vs "
+                    f"{y['role']} {_quote(y['content'])}")
     more, name = (a, "chosen") if len(a) > len(b) else (b, "rejected")
     return f"{name} has {len(more) - min(len(a), len(b))} more turn(s) before its answer"
 

@@ -156,10 +156,10 @@ def plan_stages(plan: Plan, out: Path, overrides: list[str] = ()) -> list[StageP
             start = next((p.plan.name for p in reversed(planned) if _stage_of(p.config).head == "causal_lm"), None)
         if start is not None:
             config.model.name = earlier[start].config.model.name  # checked against the chain's base model below
-        try:
-            config.validate()
-        except FtlabError as exc:
-            raise FtlabError(f"{where}: {exc}") from None
+        for problem in config.problems():
+            if problem.field in refers and not (earlier[refers[problem.field]].run_dir / "final").is_dir():
+                continue  # names a run that does not exist yet; checked again when this stage starts
+            raise FtlabError(f"{where}: {problem}") from None
         planned.append(StagePlanned(entry, config, out / config.train.run_name, start, refers))
     _check_templates(planned, plan.source)
     return planned

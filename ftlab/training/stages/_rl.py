@@ -107,3 +107,45 @@ def trainer_settings(config: Any) -> dict:
     s = config.stage
     return dict(beta=s.beta, num_generations=s.num_generations, max_completion_length=completion_budget(config),
                 temperature=s.temperature)
+
+
+PLOTS = (("reward (mean and spread)", ("reward", "reward_std")),
+         ("groups with one reward for all answers", ("frac_reward_zero_std",)),
+         ("KL to the reference", ("kl",)),
+         ("answer length (tokens)", ("completions/mean_length", "completions/clipped_ratio")))
+KL_BUDGET = 1.0  # nats per token; past it the policy has left the reference far behind (a KL-penalised run stays below)
+
+
+def diagnose(metrics: list[dict]) -> list[str]:
+    """Plain notes on an RL run's logged rows: no learning signal, drift, and the usual reward hacks.
+
+    Hacks are read off the parts of the reward as TRL logs them (``rewards/<name>/mean``): a learned
+    score (``reward_model``) or a shape reward (``format``) that rises while ``correct`` does not is
+    the model pleasing the scorer, not solving the task; answers that grow into the length cap are a
+    length exploit.
+    """
+    rows = [m for m in metrics if "reward" in m]
+    if len(rows) < 2:
+        return []
+    notes, first, last = [], rows[0], rows[-1]
+    step = last["step"]
+    if last.get("frac_reward_zero_std", 0) >= 0.8:
+        notes.append(f"In {last['frac_reward_zero_std']:.0%} of the groups every answer got the same reward (step "
+                     f"{step}), so they teach nothing: add a denser reward (e.g. letters), sample more answers "
+                     "(stage.num_generations) or raise stage.temperature.")
+    if last.get("kl", 0) > KL_BUDGET:
+        notes.append(f"KL to the reference is {last['kl']:.2f} at step {step}, above the {KL_BUDGET:g} budget: the "
+                     "policy drifts far from the model it started as; raise stage.beta or lower the learning rate.")
+    if last.get("completions/clipped_ratio", 0) >= 0.5 and \
+            last.get("completions/mean_length", 0) > first.get("completions/mean_length", 0):
+        notes.append(f"{last['completions/clipped_ratio']:.0%} of the answers run into the length cap and answers "
+                     "are getting longer: a length exploit, if a reward pays for length; check the rewards.")
+    correct = "rewards/correct/mean"
+    for part in ("reward_model", "format", "letters"):
+        key = f"rewards/{part}/mean"
+        if key in first and key in last and correct in first and correct in last:
+            if last[key] - first[key] > 0.1 and last[correct] <= first[correct]:
+                notes.append(f"The {part} part of the reward rose ({first[key]:.2f} → {last[key]:.2f}) while "
+                             f"correctness did not ({first[correct]:.2f} → {last[correct]:.2f}): the model may be "
+                             f"pleasing the {part.replace('_', ' ')} rather than solving the task.")
+    return notes

@@ -12,7 +12,7 @@ no second copy is loaded.
 from __future__ import annotations
 
 from ftlab.training.stages import Stage, TrainerInputs
-from ftlab.training.stages._rl import RL_SETTINGS, check, measure, reward_functions, trainer_settings
+from ftlab.training.stages._rl import PLOTS, RL_SETTINGS, check, diagnose, measure, reward_functions, trainer_settings
 
 
 def build_trainer(inputs: TrainerInputs):
@@ -27,4 +27,4 @@ def build_trainer(inputs: TrainerInputs):
 
 ENTRY = Stage("grpo", "GRPO: sample groups of answers, reward them, and favour the ones above their group's mean.",
               rows="prompt", build_trainer=build_trainer, reads=RL_SETTINGS, measure=measure, compared=("reward",),
-              check=check, order=5)
+              check=check, plots=PLOTS, diagnose=diagnose, order=5)

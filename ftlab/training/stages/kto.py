@@ -23,5 +23,5 @@ def build_trainer(inputs: TrainerInputs):
 
 
 ENTRY = Stage("kto", "Kahneman-Tversky optimisation: learn from single answers labelled good or bad.", rows="kto",
-              build_trainer=build_trainer, reads=("beta",), measure=measure, compared=("preference_accuracy",), plots=PLOTS, diagnose=diagnose,
-              order=31)
+              build_trainer=build_trainer, reads=("beta",), measure=measure, compared=("preference_accuracy",),
+              plots=PLOTS, diagnose=diagnose, order=3)

@@ -28,4 +28,4 @@ def build_trainer(inputs: TrainerInputs):
 
 ENTRY = Stage("orpo", "Odds-ratio preference optimisation: SFT on the chosen answer and a penalty on the rejected "
               "one, no reference model.", rows="preference", build_trainer=build_trainer, reads=("beta",),
-              measure=measure, compared=("preference_accuracy",), plots=PLOTS, diagnose=diagnose, order=32)
+              measure=measure, compared=("preference_accuracy",), plots=PLOTS, diagnose=diagnose, order=3)

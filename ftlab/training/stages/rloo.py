@@ -10,7 +10,7 @@ where the KL term goes (RLOO folds it into the reward).
 from __future__ import annotations
 
 from ftlab.training.stages import Stage, TrainerInputs
-from ftlab.training.stages._rl import RL_SETTINGS, check, measure, reward_functions, trainer_settings
+from ftlab.training.stages._rl import PLOTS, RL_SETTINGS, check, diagnose, measure, reward_functions, trainer_settings
 
 
 def build_trainer(inputs: TrainerInputs):
@@ -25,4 +25,4 @@ def build_trainer(inputs: TrainerInputs):
 
 ENTRY = Stage("rloo", "RLOO: REINFORCE with the other answers to the same prompt as each answer's baseline.",
               rows="prompt", build_trainer=build_trainer, reads=RL_SETTINGS, measure=measure, compared=("reward",),
-              check=check, order=6)
+              check=check, plots=PLOTS, diagnose=diagnose, order=6)
