@@ -199,9 +199,11 @@ def test_grpo_kv_cache_scales_with_generations_and_answer_length():
         return stage("grpo", "lora", *settings).breakdown["kv_cache"] * GB
 
     base = kv("stage.num_generations=4", "stage.max_completion_length=256")
-    # 2 (K, V) x 32 layers x 8 KV heads x 128 x 4 bytes x 2 prompts x 4 answers x (256 prompt + 256 answer) tokens
-    assert base == 2 * 32 * 1024 * 4 * (2 * 4) * (256 + 256)
-    assert kv("stage.num_generations=8", "stage.max_completion_length=256") == 2 * base
+    # TRL's batch counts answers: 2 (K, V) x 32 layers x 8 KV heads x 128 x 4 bytes x 2 answers x
+    # (256 prompt + 256 answer) tokens; more answers per prompt means fewer prompts, not more memory
+    assert base == 2 * 32 * 1024 * 4 * 2 * (256 + 256)
+    assert kv("stage.num_generations=8", "stage.max_completion_length=256") == base
+    assert kv("stage.num_generations=4", "stage.max_completion_length=256", "train.grad_accum=4") == 4 * base
     assert kv("stage.num_generations=4", "stage.max_completion_length=768") == 2 * base  # 256 + 768 = 2 x 512
     assert kv("stage.num_generations=4") == base  # empty: TRL's default of 256 answer tokens
     rloo = stage("rloo", "lora", "stage.num_generations=4", "stage.max_completion_length=256")
@@ -225,7 +227,7 @@ def test_grpo_reference_reward_model_and_phases():
     assert unknown.breakdown["reward_model"] == unknown.breakdown["weights"]
     assert any("its size could not be read" in a for a in unknown.assumptions)
     ppo = stage("ppo", "lora", "stage.max_completion_length=64")
-    assert ppo.breakdown["kv_cache"] == pytest.approx(lora.breakdown["kv_cache"] / 4)  # one answer per prompt
+    assert ppo.breakdown["kv_cache"] == pytest.approx(lora.breakdown["kv_cache"])  # batch_size answers either way
     assert ppo.breakdown["value_model"] * GB == pytest.approx(16 * ppo.params)  # fp32 weights, grads, AdamW
 
 

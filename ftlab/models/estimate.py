@@ -48,6 +48,7 @@ from ftlab.errors import FtlabError
 from ftlab.models.shape import ModelShape, model_shape
 from ftlab.training.launch import STRATEGIES
 from ftlab.training.methods import METHODS, Method
+from ftlab.training.stages import STAGES
 
 # train.optimizer -> (bytes of state per trainable parameter held in fp32, per parameter held in 16 bits)
 OPTIMIZER_STATE = {"adamw_torch": (8, 4), "adamw_bnb_8bit": (2, 2), "paged_adamw_8bit": (2, 2), "adafactor": (4, 2),
@@ -191,21 +192,8 @@ def activation_bytes(shape: ModelShape, config: Config, method: Method, numbers:
 
 # --- training stages ------------------------------------------------------------------------------------
 
-STAGE_NAMES = ("sft", "cpt", "rm", "dpo", "kto", "orpo", "grpo", "rloo", "ppo")
-PAIRED = ("dpo", "orpo", "rm")  # chosen and rejected go through the model in one batch: twice the sequences
-REFERENCE = ("dpo", "kto", "grpo", "rloo", "ppo")  # hold the policy to a frozen reference (grpo/rloo: if beta > 0)
-SAMPLES = ("grpo", "rloo", "ppo")  # sample answers from the policy every step
 # TRL's GRPOConfig / RLOOConfig default for max_completion_length, used when stage.max_completion_length is empty
 DEFAULT_COMPLETION_LENGTH = 256
-
-
-def _stage_name(config: Config) -> str:
-    return getattr(getattr(config, "train", None), "stage", "sft") or "sft"
-
-
-def _stage_setting(config: Config, name: str, default: Any) -> Any:
-    value = getattr(getattr(config, "stage", None), name, default)
-    return default if value is None else value
 
 
 @dataclass
@@ -220,9 +208,11 @@ class StageTerms:
       working tensors and the vocabulary-wide logits (16-bit logits and their
       fp32 log-probs) are alive for its tokens, on top of the policy's saved
       activations.
-    - ``kv_cache``: sampling keeps K and V for every layer and token of
-      ``batch_size x num_generations`` sequences of ``data.max_length`` prompt +
-      ``max_completion_length`` answer tokens, in the activations' dtype.
+    - ``kv_cache``: sampling keeps K and V for every layer and token of the
+      answers sampled at once (TRL's generation batch: ``batch_size x
+      grad_accum`` answers, ``batch_size / num_generations`` prompts per step) of
+      ``data.max_length`` prompt + ``max_completion_length`` answer tokens, in the
+      activations' dtype.
     - ``reward_model``: the weights of ``stage.reward_model`` (its own shape if it
       can be read, else the policy's), frozen.
     - ``value_model`` (ppo): a second model with a value head trained in full:
@@ -255,58 +245,59 @@ def stage_terms(shape: ModelShape, config: Config, method: Method, numbers: Nume
                 assumptions: list[str] | None = None) -> StageTerms:
     """The memory terms ``train.stage`` adds, read from ``stage.*`` (getattr with defaults: fields may be missing)."""
     notes = assumptions if assumptions is not None else []
-    stage = _stage_name(config)
+    stage = STAGES[config.train.stage]
+    settings = config.stage
     terms = StageTerms()
     batch, length = config.train.batch_size, config.data.max_length
     elem = numbers.activation_bytes
-    if stage in PAIRED:
+    if stage.rows == "preference":  # dpo, orpo, rm: chosen and rejected through the model in one batch
         terms.sequences = 2 * batch
-        notes.append(f"{stage}: chosen and rejected answers in one batch, {2 * batch} sequences per step")
-    if stage == "rm":
+        notes.append(f"{stage.name}: chosen and rejected answers in one batch, {2 * batch} sequences per step")
+    if stage.head == "sequence_classification":
         terms.logits = False
         terms.score_head = (4 + 4 + OPTIMIZER_STATE[config.train.optimizer][0]) * shape.hidden_size
         notes.append("rm: a one-output score head replaces the vocabulary logits (the LM head's weights stay "
                      "counted)")
     ref_sequences = terms.sequences or batch
-    if stage == "kto":
+    if stage.name == "kto":
         ref_sequences = 2 * batch
         notes.append("kto: the reference also scores a mismatched (KL) batch, twice the sequences under no_grad")
-    if stage in SAMPLES:
-        generations = 1 if stage == "ppo" else int(_stage_setting(config, "num_generations", 8))
-        completion = _stage_setting(config, "max_completion_length", None)
+    if stage.rows == "prompt":  # grpo, rloo, ppo: answers are sampled every step, then trained on
+        generations = 1 if stage.name == "ppo" else settings.num_generations
+        completion = settings.max_completion_length
         if completion is None:
             completion = DEFAULT_COMPLETION_LENGTH
-            notes.append(f"{stage}: stage.max_completion_length empty, {completion} answer tokens assumed (TRL's "
-                         "default)")
-        terms.sequences = batch * generations
+            notes.append(f"{stage.name}: stage.max_completion_length empty, {completion} answer tokens assumed "
+                         "(TRL's default)")
+        # TRL's batch counts answers: a step trains on batch_size answers to batch_size / num_generations
+        # prompts, and samples the answers of grad_accum steps at once.
+        sampled = batch * config.train.grad_accum
         terms.length = length + int(completion)
-        ref_sequences = terms.sequences
-        terms.kv_cache = float(kv_cache_bytes(shape, terms.length, terms.sequences, elem))
-        notes.append(f"{stage}: {batch} prompt(s) x {generations} sampled answer(s) per step, each "
-                     f"{length} prompt + {completion} answer tokens, held in the KV cache while sampling and "
-                     "trained on afterwards")
-        reward_model = _stage_setting(config, "reward_model", None)
-        if reward_model:
+        terms.kv_cache = float(kv_cache_bytes(shape, terms.length, sampled, elem))
+        notes.append(f"{stage.name}: {batch} answers per step ({max(batch // generations, 1)} prompt(s) x "
+                     f"{generations}), {sampled} sampled at once, each {length} prompt + {completion} answer tokens, "
+                     "held in the KV cache while sampling and trained on afterwards")
+        if settings.reward_model:
             try:
-                reward_params = model_shape(reward_model).params
+                reward_params = model_shape(settings.reward_model).params
             except (FtlabError, OSError, ValueError):  # a run directory or a name that does not say its size
                 reward_params = shape.params
-                notes.append(f"reward model {reward_model!r}: its size could not be read; the policy's assumed")
+                notes.append(f"reward model {settings.reward_model!r}: its size could not be read; the policy's "
+                             "assumed")
             terms.reward_model = float(numbers.weight_bytes * reward_params)
-        if stage == "ppo":
+        if stage.name == "ppo":
             state = OPTIMIZER_STATE[config.train.optimizer][numbers.state_index]
             terms.value_model = float(shape.params * (numbers.trained_bytes + numbers.grad_bytes + state))
             notes.append("ppo: a value model (a copy of the base with a value head) trains in full beside the "
                          "policy; its activations are not counted")
-    beta = float(_stage_setting(config, "beta", 0.1))
-    if stage in REFERENCE and not (stage in ("grpo", "rloo") and beta == 0):
+    if stage.reference and not (stage.rows == "prompt" and settings.beta == 0):  # RL: a KL term needs one
         peft = method.new_parameters
         terms.reference = 0.0 if peft else float(numbers.weight_bytes * shape.params)
         tokens = ref_sequences * (terms.length or length)
         c_h, c_i, c_kv = ACTIVATION_COEFFS[shape.gated_mlp]
         one_layer = (c_h * shape.hidden_size + c_i * shape.intermediate_size + c_kv * shape.kv_dim) * elem
         terms.reference_activations = float(tokens * (one_layer + shape.vocab_size * (elem + 4)))
-        notes.append(f"{stage}: reference model " + (
+        notes.append(f"{stage.name}: reference model " + (
             "= the base with the adapter disabled (no second copy)" if peft
             else f"= a second frozen copy of the weights ({numbers.weight_bytes} bytes per parameter)")
             + "; its forward pass runs under no_grad")
@@ -318,10 +309,10 @@ def estimate_memory(model: Any, config: Config | None = None, hardware: Hardware
     config = config or Config()
     hardware = (hardware or Hardware()).check()
     method = METHODS[config.method.name]
-    stage = _stage_name(config)
+    stage = STAGES.get(config.train.stage)
     problems = [p for p in config.problems() if p.field.startswith(("method.", "train."))
                 and not p.field.startswith("train.output_dir")
-                and not (p.field == "train.stage" and stage in STAGE_NAMES)]  # priced by name, registered or not
+                and not (p.field == "train.stage" and stage is not None)]  # a stage is priced even where it cannot run
     if problems:
         raise FtlabError("Cannot estimate this config: " + "; ".join(str(p) for p in problems))
     shape = model_shape(model)

@@ -28,5 +28,6 @@ def build_trainer(inputs: TrainerInputs):
 
 
 ENTRY = Stage("dpo", "Direct preference optimisation: prefer the chosen answer over the rejected one, held to the "
-              "starting model.", rows="preference", build_trainer=build_trainer, reads=("beta", "loss_type", "sft_weight"),
-              measure=measure, compared=("preference_accuracy",), plots=PLOTS, diagnose=diagnose, order=3)
+              "starting model.", rows="preference", build_trainer=build_trainer,
+              reads=("beta", "loss_type", "sft_weight"), measure=measure, compared=("preference_accuracy",),
+              plots=PLOTS, diagnose=diagnose, reference=True, order=3)

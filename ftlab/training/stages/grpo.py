@@ -27,4 +27,4 @@ def build_trainer(inputs: TrainerInputs):
 
 ENTRY = Stage("grpo", "GRPO: sample groups of answers, reward them, and favour the ones above their group's mean.",
               rows="prompt", build_trainer=build_trainer, reads=RL_SETTINGS, measure=measure, compared=("reward",),
-              check=check, plots=PLOTS, diagnose=diagnose, order=5)
+              check=check, plots=PLOTS, diagnose=diagnose, reference=True, order=5)

@@ -24,4 +24,4 @@ def build_trainer(inputs: TrainerInputs):
 
 ENTRY = Stage("kto", "Kahneman-Tversky optimisation: learn from single answers labelled good or bad.", rows="kto",
               build_trainer=build_trainer, reads=("beta",), measure=measure, compared=("preference_accuracy",),
-              plots=PLOTS, diagnose=diagnose, order=3)
+              plots=PLOTS, diagnose=diagnose, reference=True, order=3)

@@ -38,4 +38,4 @@ def build_trainer(inputs: TrainerInputs):
 
 
 ENTRY = Stage("ppo", "PPO with a value model: not available on TRL 1.13 or newer; use grpo or rloo.", rows="prompt",
-              build_trainer=build_trainer, reads=RL_SETTINGS, check=check, order=7)
+              build_trainer=build_trainer, reads=RL_SETTINGS, reference=True, check=check, order=7)

@@ -25,4 +25,4 @@ def build_trainer(inputs: TrainerInputs):
 
 ENTRY = Stage("rloo", "RLOO: REINFORCE with the other answers to the same prompt as each answer's baseline.",
               rows="prompt", build_trainer=build_trainer, reads=RL_SETTINGS, measure=measure, compared=("reward",),
-              check=check, plots=PLOTS, diagnose=diagnose, order=6)
+              check=check, plots=PLOTS, diagnose=diagnose, reference=True, order=6)
