@@ -23,17 +23,14 @@ from pathlib import Path
 def merged_sft(folder: Path, steps: int) -> tuple[Path, float]:
     """The built-in model after ``steps`` of cipher SFT LoRA, merged; and its test exact match."""
     import ftlab
-    from ftlab.training.saved import load_trained
+    from ftlab.training.merged import merged_model
 
     config = ftlab.Config().override([
         f"train.output_dir={folder}", f"train.run_name=sft{steps}", "method.name=lora", "data.task=cipher",
         f"train.max_steps={steps}", "train.learning_rate=3e-3", "train.eval_steps=0", "train.save_steps=0",
         "train.logging_steps=50", "data.n_test=128"])
     result = ftlab.train(config)
-    model, tokenizer = load_trained(result.run.path)
-    merged = folder / f"sft{steps}_merged"
-    model.merge_and_unload().save_pretrained(merged)
-    tokenizer.save_pretrained(merged)
+    merged = merged_model(result.run.path)
     return merged, result.results["eval"]["exact_match"]
 
 

@@ -47,7 +47,7 @@ def load_model(name: str, dtype: str = "auto", quantization=None, trust_remote_c
         _keep_plain_cpu_kernel_where_unpackable(model)
     if head == "sequence_classification" and model.config.get_text_config().pad_token_id is None:
         # the score is read at the last token that is not padding, so the model must know the padding id
-        model.config.get_text_config().pad_token_id = load_tokenizer(name, trust_remote_code).pad_token_id
+        model.config.get_text_config().pad_token_id = load_tokenizer(name, trust_remote_code, chat=False).pad_token_id
     return model
 
 

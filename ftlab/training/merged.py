@@ -36,7 +36,7 @@ def merged_model(run_dir: str | Path) -> Path:
     # merging into 4-bit weights would round the update away; the next stage quantizes it again if it asks.
     base = load_model(config.model.name, config.model.dtype, None, config.model.trust_remote_code)
     model = PeftModel.from_pretrained(base, str(final))
-    tokenizer = load_tokenizer(str(final))
+    tokenizer = load_tokenizer(str(final), chat=False)  # the next stage checks the template it needs
     if not hasattr(model, "merge_and_unload"):
         raise FtlabError(f"{run}: its {type(model).__name__} adapter cannot be merged into the base model "
                          "(prompt-learning methods add virtual tokens, not weights); use a LoRA-family or "

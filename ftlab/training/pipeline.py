@@ -202,11 +202,12 @@ def run_pipeline(plan: Plan | str | Path, out: str | Path, overrides: list[str] 
                                                       "run_dir": str(p.run_dir), "status": "pending", "metrics": {}}
                         for p in planned]
     _write_record(out, record)
+    by_name = {p.plan.name: p for p in planned}
     for entry, p in zip(record["stages"], planned):
         if entry["status"] == "completed":
             continue
         if p.start is not None:
-            p.config.model.name = str(merged_model(out / f"{planned_index(planned, p.start):02d}_{p.start}"))
+            p.config.model.name = str(merged_model(by_name[p.start].run_dir))
         entry.update(status="running", model=p.config.model.name, started=time.time())
         _write_record(out, record)
         try:
@@ -223,10 +224,6 @@ def run_pipeline(plan: Plan | str | Path, out: str | Path, overrides: list[str] 
     record["status"] = "completed"
     _write_record(out, record)
     return record
-
-
-def planned_index(planned: list[StagePlanned], name: str) -> int:
-    return next(i for i, p in enumerate(planned, 1) if p.plan.name == name)
 
 
 def _train_stage(p: StagePlanned, train, resume, listeners):

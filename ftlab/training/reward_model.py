@@ -59,21 +59,29 @@ class RewardModel:
 _LOADED: dict[Path, RewardModel] = {}
 
 
+def not_a_reward_model(run_dir: str | Path) -> str | None:
+    """Why ``run_dir`` cannot serve as a reward model, or None when it is a run of stage rm."""
+    from ftlab.training.rundir import RunDir
+
+    if not (Path(run_dir) / "config.yaml").is_file():
+        return (f"{run_dir} is not a run directory (it has no config.yaml); give the folder of a finished run "
+                "of stage rm.")
+    stage = RunDir(run_dir).config().train.stage
+    if stage != "rm":
+        return f"{run_dir} is a run of stage {stage!r}, not a reward model; give the folder of a run of stage rm."
+    return None
+
+
 def load_reward_model(run_dir: str | Path) -> RewardModel:
     """The reward model a run of stage ``rm`` saved (final/), loaded once per process."""
-    from ftlab.training.rundir import RunDir
     from ftlab.training.saved import load_trained
 
     path = Path(run_dir).resolve()
     if path in _LOADED:
         return _LOADED[path]
-    if not (path / "config.yaml").is_file():
-        raise FtlabError(f"stage.reward_model: {run_dir} is not a run directory (it has no config.yaml); "
-                         "give the folder of a finished run of stage rm.")
-    stage = RunDir(path).config().train.stage
-    if stage != "rm":
-        raise FtlabError(f"stage.reward_model: {run_dir} is a run of stage {stage!r}, not a reward model; "
-                         "give the folder of a run of stage rm.")
+    problem = not_a_reward_model(run_dir)
+    if problem:
+        raise FtlabError(f"stage.reward_model: {problem}")
     model, tokenizer = load_trained(path)
     _LOADED[path] = RewardModel(path, model, tokenizer)
     return _LOADED[path]

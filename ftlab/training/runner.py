@@ -86,7 +86,8 @@ def training_arguments(config: Config, run: RunDir) -> dict:
 
 
 def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
-    """Load data and model as the stage and method say and wrap them in the stage's TRL trainer.
+    """Load data and model as the stage and method say and wrap them in the stage's TRL trainer;
+    returns the trainer and the data (the stage's held-out figures read it before and after training).
 
     Records the data version in the run directory on the way.  With ``emit`` (the
     run monitor's), the generation timeline answers validation prompts at every evaluation.
@@ -110,11 +111,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     train_rows = to_dataset(data["train"], stage.rows, system, config.data.train_file or config.data.task)
     eval_rows = to_dataset(data["validation"], stage.rows, system, "the validation split") \
         if config.train.eval_steps > 0 else None
-    tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code, chat=False)
-    if stage.needs_chat_template and not tokenizer.chat_template:
-        raise ConfigError("model.name", f"{config.model.name} has no chat template, and the {stage.name!r} stage "
-                          "trains on dialogues; train an SFT stage on a model with a template first, or start "
-                          "from an instruct model.")
+    tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code, chat=stage.needs_chat_template)
     set_seed(config.train.seed)  # adapter init (and PiSSA's randomized SVD) must repeat on resume
     model = preparation.load_base(config, head=stage.head)
     model = preparation.prepare_model(model, config, preparation.total_optimizer_steps(config, len(train_rows)))
@@ -128,8 +125,6 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
         shown = examples(data["validation"], system)[:config.eval.timeline_prompts]
         budget = default_max_new_tokens(config) or 64
         extra.append(GenerationTimeline(emit, shown, tokenizer, budget, config.eval.batch_size))
-    if stage.measure is not None and not run.read_json("results.json").get("stage_before"):
-        run.update_results(stage_before=_measure(stage, model, tokenizer, config, data))
     trainer = stage.build_trainer(TrainerInputs(
         config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
         arguments=training_arguments(config, run), callbacks=callbacks + extra,
@@ -138,7 +133,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     for callback in trainer.callback_handler.callbacks:
         if type(callback).__name__ == "TensorBoardCallback":
             callback.logging_dir = str(run.path / "logs")  # beside the run's own record, not in checkpoints/
-    return trainer
+    return trainer, data
 
 
 def _keep_best(trainer, run: RunDir) -> dict:
@@ -181,7 +176,10 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
             early = EarlyStoppingCallback(early_stopping_patience=config.train.early_stopping_patience,
                                           early_stopping_threshold=config.train.early_stopping_threshold)
             callbacks.append(early)
-        trainer = build_trainer(config, run, callbacks, monitor.emit)
+        trainer, data = build_trainer(config, run, callbacks, monitor.emit)
+        stage = STAGES[config.train.stage]
+        if stage.measure is not None and "stage_before" not in run.read_json("results.json"):  # kept on resume
+            run.update_results(stage_before=_measure(stage, trainer.model, trainer.processing_class, config, data))
         trainable, total = count_parameters(trainer.model)
         run.update_results(trainable_params=trainable, total_params=total)
         start = time.time()
@@ -212,11 +210,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1),
         seconds_per_step=round(seconds / max(trainer.state.global_step - first_step, 1), 4),
         **tensor_memory(trainer.model, trainer.optimizer), **_keep_best(trainer, run))
-    stage = STAGES[config.train.stage]
     if stage.measure is not None and run.writer:
-        from ftlab.data.sources import load_data
-
-        data = load_data(config.data, stage.rows)
         results = run.update_results(stage_after=_measure(stage, trainer.model, trainer.processing_class, config,
                                                           data))
     if config.eval.at_end and stage.generates and run.writer:

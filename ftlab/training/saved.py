@@ -25,9 +25,11 @@ def load_trained(run_dir: str | Path, which: str = "final"):
         raise FtlabError(f"{folder} does not exist; this run has {', '.join(saved) or 'no saved model'} "
                          "(checkpoints are under checkpoints/).")
     config = run.config()
-    head = STAGES[config.train.stage].head  # a reward model (stage rm) comes back with its score head
+    stage = STAGES[config.train.stage]
+    head = stage.head  # a reward model (stage rm) comes back with its score head
     tokenizer_source = folder if (folder / "tokenizer_config.json").exists() else run.path / "final"
-    tokenizer = load_tokenizer(str(tokenizer_source) if tokenizer_source.is_dir() else config.model.name)
+    tokenizer = load_tokenizer(str(tokenizer_source) if tokenizer_source.is_dir() else config.model.name,
+                               chat=stage.needs_chat_template)  # a CPT run of a plain base model has no template
     if not (folder / "adapter_config.json").exists():
         return load_model(str(folder), config.model.dtype, head=head).eval(), tokenizer
     from peft import PeftModel

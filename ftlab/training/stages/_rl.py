@@ -9,10 +9,9 @@ answer per held-out prompt with the same reward, before and after training.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable
 
-from ftlab.training.stages import MeasureInputs
+from ftlab.training.stages import MeasureInputs, TrainerInputs
 
 # the stage.* settings an RL stage reads
 RL_SETTINGS = ("beta", "num_generations", "max_completion_length", "temperature", "rewards", "reward_model")
@@ -97,16 +96,23 @@ def check(config: Any):
         yield "stage.num_generations", (f"must divide train.batch_size x train.grad_accum ({t.batch_size} x "
                                         f"{t.grad_accum}): each step trains on whole groups of "
                                         f"{s.num_generations} answers to one prompt.")
-    if s.reward_model and not (Path(s.reward_model) / "config.yaml").is_file():
-        yield "stage.reward_model", (f"{s.reward_model} is not a run directory (it has no config.yaml); give the "
-                                     "folder of a finished run of stage rm.")
+    if s.reward_model:
+        from ftlab.training.reward_model import not_a_reward_model
+
+        problem = not_a_reward_model(s.reward_model)
+        if problem:
+            yield "stage.reward_model", problem
 
 
-def trainer_settings(config: Any) -> dict:
-    """The settings GRPO and RLOO name alike."""
-    s = config.stage
-    return dict(beta=s.beta, num_generations=s.num_generations, max_completion_length=completion_budget(config),
-                temperature=s.temperature)
+def build(inputs: TrainerInputs, config_class: Any, trainer_class: Any) -> Any:
+    """A GRPO or RLOO trainer: the two take the same settings, rewards and arguments."""
+    s = inputs.config.stage
+    args = config_class(**inputs.arguments, beta=s.beta, num_generations=s.num_generations,
+                        max_completion_length=completion_budget(inputs.config), temperature=s.temperature)
+    return trainer_class(model=inputs.model, reward_funcs=reward_functions(inputs.config), args=args,
+                         train_dataset=inputs.train_rows, eval_dataset=inputs.eval_rows,
+                         processing_class=inputs.tokenizer, optimizers=(inputs.optimizer, None),
+                         callbacks=inputs.callbacks)
 
 
 PLOTS = (("reward (mean and spread)", ("reward", "reward_std")),

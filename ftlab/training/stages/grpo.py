@@ -12,17 +12,13 @@ no second copy is loaded.
 from __future__ import annotations
 
 from ftlab.training.stages import Stage, TrainerInputs
-from ftlab.training.stages._rl import PLOTS, RL_SETTINGS, check, diagnose, measure, reward_functions, trainer_settings
+from ftlab.training.stages._rl import PLOTS, RL_SETTINGS, build, check, diagnose, measure
 
 
 def build_trainer(inputs: TrainerInputs):
     from trl import GRPOConfig, GRPOTrainer
 
-    args = GRPOConfig(**inputs.arguments, **trainer_settings(inputs.config))
-    return GRPOTrainer(model=inputs.model, reward_funcs=reward_functions(inputs.config), args=args,
-                       train_dataset=inputs.train_rows, eval_dataset=inputs.eval_rows,
-                       processing_class=inputs.tokenizer, optimizers=(inputs.optimizer, None),
-                       callbacks=inputs.callbacks)
+    return build(inputs, GRPOConfig, GRPOTrainer)
 
 
 ENTRY = Stage("grpo", "GRPO: sample groups of answers, reward them, and favour the ones above their group's mean.",

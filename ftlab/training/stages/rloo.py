@@ -10,17 +10,13 @@ where the KL term goes (RLOO folds it into the reward).
 from __future__ import annotations
 
 from ftlab.training.stages import Stage, TrainerInputs
-from ftlab.training.stages._rl import PLOTS, RL_SETTINGS, check, diagnose, measure, reward_functions, trainer_settings
+from ftlab.training.stages._rl import PLOTS, RL_SETTINGS, build, check, diagnose, measure
 
 
 def build_trainer(inputs: TrainerInputs):
     from trl import RLOOConfig, RLOOTrainer
 
-    args = RLOOConfig(**inputs.arguments, **trainer_settings(inputs.config))
-    return RLOOTrainer(model=inputs.model, reward_funcs=reward_functions(inputs.config), args=args,
-                       train_dataset=inputs.train_rows, eval_dataset=inputs.eval_rows,
-                       processing_class=inputs.tokenizer, optimizers=(inputs.optimizer, None),
-                       callbacks=inputs.callbacks)
+    return build(inputs, RLOOConfig, RLOOTrainer)
 
 
 ENTRY = Stage("rloo", "RLOO: REINFORCE with the other answers to the same prompt as each answer's baseline.",
