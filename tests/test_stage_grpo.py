@@ -37,6 +37,38 @@ def test_rl_from_a_weak_sft_start_raises_the_held_out_reward(tmp_path, tmp_path_
         assert logged[-1]["kl"] > 0  # measured against the adapter-disabled start
 
 
+@pytest.mark.parametrize("stage", ["grpo", "rloo"])
+def test_one_sampled_group_with_its_rewards_is_recorded_and_shown_every_logging_interval(tmp_path, tmp_path_factory,
+                                                                                       stage):
+    import html
+
+    from ftlab.widgets.dashboard import TrainingDashboard
+
+    start = merged_sft_start(tmp_path_factory.getbasetemp())
+    dashboard = TrainingDashboard(refresh_s=0)
+    result = ftlab.train(rl_config(tmp_path, f"train.stage={stage}", f"model.name={start}", "data.n_validation=0",
+                                   "train.batch_size=8", "stage.num_generations=4", "train.max_steps=5",
+                                   "train.logging_steps=2"), listeners=[dashboard])
+    groups = result.run.read("groups")
+    # one group per logging interval, not one per reward call (each part is called for every batch)
+    assert [g["step"] for g in groups] == [0, 2, 4]
+    for group in groups:
+        assert group["parts"] == ["correct", "letters"] and len(group["answers"]) == 4
+        assert group["prompt"].startswith("Encrypt with the shift-3 cipher: ")
+        for answer in group["answers"]:  # the scores are the reward functions' own, summed
+            parts = {name: REWARDS[name].score([answer["answer"]], [group["reference"]])[0]
+                     for name in ("correct", "letters")}
+            assert answer["parts"] == pytest.approx(parts) and answer["reward"] == pytest.approx(sum(parts.values()))
+    assert len({a["reward"] for g in groups for a in g["answers"]}) > 1  # a weak start: rewards that differ
+
+    last = groups[-1]
+    assert dashboard.group == last and dashboard.stage_group in dashboard.widget.children
+    shown = dashboard.stage_group.value
+    assert f"One sampled group at step {last['step']}" in shown and html.escape(last["prompt"]) in shown
+    for answer in last["answers"]:
+        assert html.escape(answer["answer"]) in shown and f"<b>{answer['reward']:.4g}</b>" in shown
+
+
 def _raises(answers, references):
     raise ValueError("boom")
 

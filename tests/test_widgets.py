@@ -51,3 +51,24 @@ def test_static_figure_reads_a_run_directory(small_config):
     assert list(_trace(figure, "eval loss").x) == [5, 10]
     assert len(_trace(figure, "train loss").y) == 2
     assert figure.layout.title.text == result.run.path.name
+
+
+def test_a_sampled_group_is_an_escaped_table_shaded_by_the_group_mean():
+    dashboard = TrainingDashboard(refresh_s=0.0)
+    dashboard.update("begin", {"max_steps": 10, "step": 0, "time": 0.0, "stage": "grpo"})
+    dashboard.update("groups", {"step": 4, "prompt": "Say <b>hi</b>", "reference": "hi & bye", "parts": ["correct"],
+                                "answers": [{"answer": "<script>x</script>", "reward": 0.0, "parts": {"correct": 0.0}},
+                                            {"answer": "hi & bye", "reward": 1.0, "parts": {"correct": 1.0}}]})
+    shown = dashboard.stage_group.value
+    assert "&lt;script&gt;x&lt;/script&gt;" in shown and "<script>" not in shown
+    assert "Say &lt;b&gt;hi&lt;/b&gt;" in shown and "hi &amp; bye" in shown and "mean reward 0.5" in shown
+    assert shown.count("background:#e6f4ea") == 1 and shown.count("background:#fdecea") == 1
+
+
+def test_a_pipeline_s_next_stage_replaces_the_stage_panel():
+    dashboard = TrainingDashboard(refresh_s=0.0)
+    dashboard.update("begin", {"max_steps": 10, "step": 0, "time": 0.0, "stage": "dpo"})
+    dashboard.stage_notes.value = "a DPO note"
+    dashboard.update("begin", {"max_steps": 10, "step": 0, "time": 0.0, "stage": "grpo"})
+    assert len(dashboard.widget.children) == 6 and dashboard.stage_figure in dashboard.widget.children
+    assert dashboard.stage.name == "grpo" and dashboard.stage_notes.value == ""

@@ -13,10 +13,12 @@ thread) or from another listener calling :meth:`request_stop`.
 
 from __future__ import annotations
 
+import html
 import time
 
 import ipywidgets as W
 
+from ftlab.widgets.html_table import number, table
 from ftlab.widgets.plots import TRACES, curves_figure, series, stage_figure, stage_series
 from ftlab.widgets.timeline_view import GenerationTimeline
 
@@ -24,6 +26,25 @@ from ftlab.widgets.timeline_view import GenerationTimeline
 def _fmt_seconds(seconds: float) -> str:
     seconds = int(max(seconds, 0))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+ABOVE, BELOW = "#e6f4ea", "#fdecea"  # answers the update favours (above the group's mean reward) and disfavours
+
+
+def group_table(row: dict) -> str:
+    """An RL stage's ``groups`` row as HTML: the prompt and its reference, then each sampled answer with its
+    reward in all and by part, shaded by whether it beats the group's mean (what GRPO and RLOO push up)."""
+    answers = row["answers"]
+    mean = sum(a["reward"] for a in answers) / len(answers) if answers else 0.0
+    rows = [[f"<span style='white-space:pre-wrap'>{html.escape(a['answer']) or '<i>(empty)</i>'}</span>",
+             f"<b>{number(a['reward'])}</b>", *(number(a["parts"].get(part)) for part in row["parts"])]
+            for a in answers]
+    shades = [ABOVE if a["reward"] > mean else BELOW if a["reward"] < mean else "transparent" for a in answers]
+    head = (f"<div style='margin:6px 0 2px'><b>One sampled group at step {row['step']}</b> "
+            f"({len(answers)} answers, mean reward {number(mean)}; green beats the mean, red falls short)</div>"
+            f"<div><b>prompt</b> <span style='white-space:pre-wrap'>{html.escape(row['prompt'])}</span></div>"
+            f"<div><b>reference</b> {html.escape(row['reference'])}</div>")
+    return head + table(["answer", "reward", *row["parts"]], rows, shades)
 
 
 class TrainingDashboard:
@@ -41,13 +62,18 @@ class TrainingDashboard:
                                     tooltip="Stop after this step and save a checkpoint; resume it later")
         self.stop_button.on_click(lambda _: self.request_stop("stop button"))
         self.timeline = GenerationTimeline()  # validation answers at every evaluation step
-        answers = W.Accordion(children=[self.timeline.widget], titles=["Answers during training (timeline)"])
-        self.widget = W.VBox([W.HBox([self.progress, self.stop_button, self.status]), self.figure, answers])
+        self._answers = W.Accordion(children=[self.timeline.widget], titles=["Answers during training (timeline)"])
+        self._head = W.HBox([self.progress, self.stop_button, self.status])
+        self.widget = W.VBox([self._head, self.figure, self._answers])
         self._last_draw = 0.0
         self._stop_reason: str | None = None
         self.stage = None  # the run's stage entry once training begins; its panel shows when it has plots
         self.stage_figure = None
         self.stage_notes = W.HTML()
+        self.stage_notes.add_class("ftlab-stage-notes")
+        self.stage_group = W.HTML()  # an RL stage's latest sampled group with its rewards
+        self.stage_group.add_class("ftlab-stage-group")
+        self.group: dict | None = None
 
     def request_stop(self, reason: str) -> None:
         self._stop_reason = reason
@@ -60,6 +86,10 @@ class TrainingDashboard:
     def update(self, kind: str, row: dict) -> None:
         if kind == "generations":
             self.timeline.update(kind, row)
+            return
+        if kind == "groups":  # already one every logging interval: drawn at once
+            self.group = row
+            self.stage_group.value = group_table(row)
             return
         if kind == "metrics":
             self.metrics.append(row)
@@ -92,8 +122,10 @@ class TrainingDashboard:
         self.stage_figure = stage_figure(stage.plots, widget=True)
         self.stage_figure.update_layout(title=f"{stage.name}: {stage.summary}", title_font_size=13,
                                         margin=dict(t=70))
-        self.widget.children = self.widget.children[:2] + (self.stage_figure, self.stage_notes) + \
-            self.widget.children[2:]
+        # In a pipeline this replaces the panel of an earlier stage, with its notes and group.
+        self.group, self.stage_notes.value, self.stage_group.value = None, "", ""
+        self.widget.children = (self._head, self.figure, self.stage_figure, self.stage_notes, self.stage_group,
+                                self._answers)
 
     def _show_progress(self, elapsed: float | None, finished: bool) -> None:
         self.progress.value = self.step

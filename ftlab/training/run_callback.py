@@ -23,11 +23,14 @@ from ftlab.monitor.sampling import SystemSampler
 from ftlab.training.rundir import RunDir
 
 
-RECORDED = ("metrics", "system", "generations")  # the kinds kept as <kind>.jsonl in the run directory
+RECORDED = ("metrics", "system", "generations", "groups")  # the kinds kept as <kind>.jsonl in the run directory
 
 
 class Listener(Protocol):
-    """Receives ``kind`` in begin / progress / metrics / system / generations / end with a row.
+    """Receives ``kind`` in begin / progress / metrics / system / generations / groups / end with a row.
+
+    ``groups`` rows come from the RL stages: one sampled group of answers to a
+    prompt with the reward of each (:class:`ftlab.training.stages._rl.GroupShow`).
 
     A listener may also define ``stop_requested() -> str | None``: a non-empty
     reason stops the run at the end of the current step, with a checkpoint.

@@ -4,6 +4,8 @@
     data.json        where the data came from and its content hash (data version)
     metrics.jsonl    one line per log/eval event: step, loss, lr, grad norm, tokens/s...
     system.jsonl     memory and CPU/GPU samples
+    generations.jsonl  validation answers at every evaluation (the generation timeline)
+    groups.jsonl     RL stages: one sampled group of answers with their rewards every logging interval
     checkpoints/     the trainer's checkpoints (kept when a run fails)
     final/           the trained adapter or model at the last step, with its tokenizer
     best/            the weights of the checkpoint with the best validation figure

@@ -90,7 +90,8 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     returns the trainer and the data (the stage's held-out figures read it before and after training).
 
     Records the data version in the run directory on the way.  With ``emit`` (the
-    run monitor's), the generation timeline answers validation prompts at every evaluation.
+    run monitor's), the generation timeline answers validation prompts at every evaluation,
+    and the stage may emit rows of its own (an RL stage's scored groups).
     """
     from transformers import PrinterCallback, set_seed
 
@@ -128,7 +129,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     trainer = stage.build_trainer(TrainerInputs(
         config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
         arguments=training_arguments(config, run), callbacks=callbacks + extra,
-        optimizer=preparation.make_optimizer(model, config)))
+        optimizer=preparation.make_optimizer(model, config), emit=emit))
     trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
     for callback in trainer.callback_handler.callbacks:
         if type(callback).__name__ == "TensorBoardCallback":
@@ -283,6 +284,7 @@ def resume(run_dir: str | Path, listeners: list[Listener] | tuple = ()) -> Train
     step = int(Path(checkpoint).name.split("-")[-1])
     run.truncate("metrics", after_step=step)  # the resumed run logs these steps again
     run.truncate("generations", after_step=step - 1)  # the timeline answers again at the resumed step
+    run.truncate("groups", after_step=step - 1)  # an RL stage scores its next group at the resumed step
     previous = run.read_json("results.json")
     run.update_results(status="running", resumed=previous.get("resumed", []) + [
         {"from_step": step, "previous_status": previous.get("status"), "time": time.time()}])

@@ -38,6 +38,7 @@ class TrainerInputs:
     arguments: dict
     callbacks: list = field(default_factory=list)
     optimizer: Any | None = None
+    emit: Callable[[str, dict], None] | None = None  # the run monitor's: a stage may show what it does (RL groups)
 
 
 @dataclass

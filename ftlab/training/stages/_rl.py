@@ -52,16 +52,68 @@ def scorers(config: Any) -> dict[str, Callable[[list, list[str], list[str]], lis
     return parts
 
 
-def reward_functions(config: Any) -> list[Callable]:
+def _question(prompt: Any) -> str:
+    """A TRL prompt as a person reads it: the last user turn of a dialogue, or the plain text."""
+    if isinstance(prompt, list):
+        return next((t["content"] for t in reversed(prompt) if t["role"] == "user"), "")
+    return str(prompt)
+
+
+class GroupShow:
+    """Shows what the model samples and what the reward pays for: one group of answers to one prompt, with the
+    reward of each answer in all and by part, emitted as a ``groups`` row (the run's ``groups.jsonl``).
+
+    TRL calls the reward functions one part at a time on the same batch; the first part starts a record, the
+    last one completes it, and the record's first group (the answers to the batch's first prompt) goes out.
+    One group every ``every`` steps (the logging interval), so a step that scores many batches costs nothing.
+    """
+
+    def __init__(self, emit: Callable[[str, dict], None], parts: list[str], every: int):
+        self.emit, self.parts, self.every = emit, parts, max(every, 1)
+        self._due = 0  # the first step at which the next group is shown
+        self._scores: dict[str, list[float]] = {}
+
+    def scored(self, name: str, step: int, prompts: list, answers: list[str], references: list[str],
+               scores: list[float]) -> None:
+        if step < self._due:
+            return
+        if name == self.parts[0]:
+            self._scores = {}
+        self._scores[name] = list(scores)
+        if name != self.parts[-1] or len(self._scores) < len(self.parts):
+            return
+        size = 1
+        while size < len(prompts) and prompts[size] == prompts[0]:
+            size += 1
+        rows = []
+        for i in range(size):
+            parts = {part: float(self._scores[part][i]) for part in self.parts}
+            rows.append({"answer": answers[i], "reward": sum(parts.values()), "parts": parts})
+        self.emit("groups", {"step": step, "prompt": _question(prompts[0]), "reference": references[0],
+                             "parts": list(self.parts), "answers": rows})
+        self._scores, self._due = {}, step + self.every
+
+
+def reward_functions(config: Any, emit: Callable[[str, dict], None] | None = None) -> list[Callable]:
     """The reward as TRL reward functions, one per part, named after it (TRL logs each as rewards/<name>).
 
     TRL passes the dataset's other columns as keyword arguments, so ``reference``
-    arrives beside the prompts and the sampled completions."""
+    arrives beside the prompts and the sampled completions, and ``trainer_state``
+    says the step.  With ``emit`` (the run monitor's), one scored group every
+    ``train.logging_steps`` steps goes to the run record and the dashboard (:class:`GroupShow`).
+    """
+    parts = scorers(config)
+    show = GroupShow(emit, list(parts), config.train.logging_steps) if emit is not None and parts else None
     functions = []
-    for name, part in scorers(config).items():
-        def reward(prompts, completions, reference=None, part=part, **_):
+    for name, part in parts.items():
+        def reward(prompts, completions, reference=None, trainer_state=None, name=name, part=part, **_):
             answers = [_answer(c) for c in completions]
-            return part(prompts, answers, list(reference) if reference is not None else [""] * len(answers))
+            references = list(reference) if reference is not None else [""] * len(answers)
+            scores = part(prompts, answers, references)
+            if show is not None:
+                show.scored(name, trainer_state.global_step if trainer_state is not None else 0, prompts, answers,
+                            references, scores)
+            return scores
 
         reward.__name__ = name
         functions.append(reward)
@@ -109,7 +161,7 @@ def build(inputs: TrainerInputs, config_class: Any, trainer_class: Any) -> Any:
     s = inputs.config.stage
     args = config_class(**inputs.arguments, beta=s.beta, num_generations=s.num_generations,
                         max_completion_length=completion_budget(inputs.config), temperature=s.temperature)
-    return trainer_class(model=inputs.model, reward_funcs=reward_functions(inputs.config), args=args,
+    return trainer_class(model=inputs.model, reward_funcs=reward_functions(inputs.config, inputs.emit), args=args,
                          train_dataset=inputs.train_rows, eval_dataset=inputs.eval_rows,
                          processing_class=inputs.tokenizer, optimizers=(inputs.optimizer, None),
                          callbacks=inputs.callbacks)
