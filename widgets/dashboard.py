@@ -36,14 +36,15 @@ def group_table(row: dict) -> str:
     reward in all and by part, shaded by whether it beats the group's mean (what GRPO and RLOO push up)."""
     answers = row["answers"]
     mean = sum(a["reward"] for a in answers) / len(answers) if answers else 0.0
-    rows = [[f"<span style='white-space:pre-wrap'>{html.escape(a['answer']) or '<i>(empty)</i>'}</span>",
+    text = "white-space:pre-wrap;font-family:monospace"  # answers as sampled: line breaks and spaces show
+    rows = [[f"<span style='{text}'>{html.escape(a['answer']) or '<i>(empty)</i>'}</span>",
              f"<b>{number(a['reward'])}</b>", *(number(a["parts"].get(part)) for part in row["parts"])]
             for a in answers]
     shades = [ABOVE if a["reward"] > mean else BELOW if a["reward"] < mean else "transparent" for a in answers]
     head = (f"<div style='margin:6px 0 2px'><b>One sampled group at step {row['step']}</b> "
             f"({len(answers)} answers, mean reward {number(mean)}; green beats the mean, red falls short)</div>"
             f"<div><b>prompt</b> <span style='white-space:pre-wrap'>{html.escape(row['prompt'])}</span></div>"
-            f"<div><b>reference</b> {html.escape(row['reference'])}</div>")
+            f"<div><b>reference</b> <span style='{text}'>{html.escape(row['reference'])}</span></div>")
     return head + table(["answer", "reward", *row["parts"]], rows, shades)
 
 
