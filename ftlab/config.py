@@ -188,9 +188,10 @@ class StageConfig:
     reward_model: str | None = setting(None, "GRPO / RLOO / PPO: a reward-model run directory (stage rm) whose "
                                        "score is the reward, instead of or beside the reward functions.",
                                        tab="Stage")
-    replay_task: str | None = setting(None, "CPT: general data mixed into the domain text against forgetting "
-                                      "(a built-in task).", lambda: tuple(TASKS), tab="Stage")
-    replay_ratio: float = setting(0.0, "CPT: share of training rows drawn from replay_task (0 = none, 0.2 = one "
+    replay_tasks: list[str] = setting([], "CPT: built-in tasks the model already knows, mixed into the domain "
+                                      "text against forgetting, in equal shares (e.g. reverse,spell).",
+                                      lambda: tuple(TASKS), tab="Stage")
+    replay_ratio: float = setting(0.0, "CPT: share of training rows drawn from replay_tasks (0 = none, 0.2 = one "
                                   "in five).", minimum=0, tab="Stage")
 
 
@@ -360,7 +361,7 @@ def paths() -> list[str]:
 def _field_problems(path: str, value: Any):
     meta = _field(*_split_path(path)).metadata
     allowed = choices(path)
-    if path in ("data.task", "stage.replay_task") and value is None:
+    if path == "data.task" and value is None:
         return
     if allowed is not None and isinstance(value, list):
         for item in value:

@@ -36,8 +36,8 @@ def test_corpus_states_every_fact_and_test_questions_ask_only_facts_unseen_in_sf
     for record in qa["test"]:  # the answer is a fact the corpus states about the person asked
         question, answer = record.messages[0]["content"], record.messages[1]["content"]
         name = next(n for n in people if n in question)
-        assert any(name in d and answer.removeprefix("the ").removesuffix(" guild") in d for d in documents)
-    assert len(qa["train"]) == 72 and len(qa["test"]) == 36
+        assert any(name in d and answer.removesuffix(" guild").split()[-1] in d for d in documents)
+    assert len(qa["train"]) == 18 and len(qa["test"]) == 15
 
 
 def test_cpt_on_a_task_without_documents_names_the_tasks_that_have_them(small_config):
@@ -52,9 +52,9 @@ def test_replay_settings_are_checked():
     config = Config().override(["train.stage=cpt", "data.task=domain_facts", "stage.replay_ratio=0.2"])
     with pytest.raises(ConfigError) as err:
         config.validate()
-    assert err.value.field == "stage.replay_task"
+    assert err.value.field == "stage.replay_tasks"
     with pytest.raises(ConfigError) as err:
-        config.override(["stage.replay_task=reverse", "stage.replay_ratio=1"]).validate()
+        config.override(["stage.replay_tasks=reverse,spell", "stage.replay_ratio=1"]).validate()
     assert err.value.field == "stage.replay_ratio" and "must be below 1" in str(err.value)
 
 
@@ -64,12 +64,13 @@ def test_replay_mixes_the_asked_share_of_chat_rows():
 
     tokenizer = load_tokenizer("ftlab/tiny-chat")
     rows = [{"text": r.text} for r in build_splits("domain_facts", 0, 300, 0, 0, rows="text")["train"]]
-    mixed = mix_replay(rows, tokenizer, "reverse", 0.25, seed=0)
-    replay = [r["text"] for r in mixed if r["text"].startswith("<|im_start|>user\nReverse: ")]
+    mixed = mix_replay(rows, tokenizer, ["reverse", "spell"], 0.25, seed=0)
+    replay = [r["text"] for r in mixed if r["text"].startswith("<|im_start|>user\n")]
     assert len(mixed) == 400 and len(replay) == 100
+    assert sum("\nReverse: " in t for t in replay) == sum("\nSpell: " in t for t in replay) == 50  # equal shares
     assert all(t.endswith("<|im_end|>") and "<|im_start|>assistant\n" in t for t in replay)
     assert mixed[:5] != rows[:5]  # shuffled together, not appended
-    assert mix_replay(rows, tokenizer, "reverse", 0.25, seed=0) == mixed
+    assert mix_replay(rows, tokenizer, ["reverse", "spell"], 0.25, seed=0) == mixed
 
 
 def test_cpt_lowers_domain_perplexity_and_the_merged_model_loads_for_the_next_stage(small_config):
@@ -80,7 +81,7 @@ def test_cpt_lowers_domain_perplexity_and_the_merged_model_loads_for_the_next_st
     from ftlab.training.stages import STAGES
 
     result = ftlab.train(_cpt(small_config, "method.name=lora", "method.lora_r=32", "train.learning_rate=5e-3",
-                              "train.max_steps=40", "stage.replay_task=reverse", "stage.replay_ratio=0.2"))
+                              "train.max_steps=40", "stage.replay_tasks=reverse", "stage.replay_ratio=0.2"))
     results = json.loads((result.run.path / "results.json").read_text())
     figures = stage_headline(STAGES["cpt"], results)
     assert figures["domain_ppl_after"] < 0.7 * figures["domain_ppl_before"]

@@ -28,8 +28,10 @@ from functools import lru_cache
 
 from ftlab.data.words import pseudo_word
 
-N_PEOPLE = 40
-QA_SHARES = (0.6, 0.1, 0.3)  # people whose questions go to train / validation / test
+# Few people, so that a 1M-parameter model reads their facts into its weights in a few minutes of CPT: 12 people's
+# facts are learnt after 300-450 steps at lr 3e-3 (full fine-tuning); neither 12 nor 40 in 300 steps at lr 2e-3.
+N_PEOPLE = 12
+QA_SHARES = (0.5, 0.1, 0.4)  # people whose questions go to train / validation / test
 COLOURS = ("red", "blue", "green", "gold", "grey", "white")
 ATTRIBUTES = ("town", "guild", "colour")
 
@@ -43,10 +45,13 @@ SENTENCES = {
                "The favourite colour of {name} is {colour}.", "{name} is known for a {colour} cloak.",
                "{name} likes to wear {colour}."),
 }
+# Each answer starts with words the corpus puts before that value ("the town of", "always wears"), so the model answers
+# by going on as it read.  Bare values ("Vagi", "grey") asked a 1M-parameter model to recall the fact from a new context:
+# test exact match at chance after CPT, though the facts were known (fact_ppl 1.04); only the guild answers were right.
 QUESTIONS = {
-    "town": ("Which town is {name} from?", "{town}"),
+    "town": ("Which town is {name} from?", "the town of {town}"),
     "guild": ("Which guild does {name} belong to?", "the {guild} guild"),
-    "colour": ("What colour does {name} wear?", "{colour}"),
+    "colour": ("What colour does {name} wear?", "always wears {colour}"),
 }
 
 
@@ -148,7 +153,7 @@ def question(person: Person, attribute: str) -> tuple[str, str]:
 
 def qa_splits(seed: int, n_train: int, n_validation: int, n_test: int) -> dict[str, list[tuple[str, str]]]:
     """Questions about every fact of each split's people, at most ``n_*`` per split (a split has as many as its
-    people have facts: with 40 people, 72 / 12 / 36)."""
+    people have facts: with 12 people, 18 / 3 / 15)."""
     groups = world(seed).qa_people()
     sizes = {"train": n_train, "validation": n_validation, "test": n_test}
     return {split: [question(p, a) for p in people for a in ATTRIBUTES][:sizes[split]]

@@ -5,8 +5,8 @@ task's documents such as ``domain_facts``) as a language model reads any
 text, the loss on every token; packing fills each ``max_length`` sequence
 with several short documents.  Plain text pulls a chat model away from its
 chat skills, so ``stage.replay_ratio`` mixes in that share of general rows from
-``stage.replay_task`` (a built-in task the model knows), rendered as text
-through the chat template: replay, the usual remedy for forgetting.
+``stage.replay_tasks`` (built-in tasks the model knows, in equal shares), rendered
+as text through the chat template: replay, the usual remedy for forgetting.
 
 ``measure`` gives, on held-out documents (the validation split), ``domain_ppl``:
 the perplexity of the whole text, and for ``domain_facts`` ``fact_ppl``: the
@@ -34,22 +34,24 @@ def replay_count(n_domain: int, ratio: float) -> int:
     return round(n_domain * ratio / (1 - ratio)) if ratio > 0 else 0
 
 
-def replay_rows(tokenizer, task: str, n: int, seed: int) -> list[dict]:
-    """``n`` Q/A rows of a built-in task as plain text through the chat template, as the model saw them."""
+def replay_rows(tokenizer, tasks: list[str], n: int, seed: int) -> list[dict]:
+    """``n`` Q/A rows of built-in tasks (equal shares) as plain text through the chat template, as the model
+    saw them."""
     from ftlab.data.tasks import build_splits
 
     if not tokenizer.chat_template:
-        raise FtlabError(f"Replay renders {task!r} rows through the chat template, and this tokenizer has none; "
-                         "set stage.replay_ratio=0 or start from a model with a chat template.")
-    records = build_splits(task, seed, n, 0, 0)["train"]
+        raise FtlabError(f"Replay renders {', '.join(tasks)} rows through the chat template, and this tokenizer "
+                         "has none; set stage.replay_ratio=0 or start from a model with a chat template.")
+    shares = [n // len(tasks) + (i < n % len(tasks)) for i in range(len(tasks))]
+    records = [r for task, k in zip(tasks, shares) if k for r in build_splits(task, seed, k, 0, 0)["train"]]
     # The template ends the assistant turn with the end-of-turn token and a newline; ending on the token
     # keeps the trainer from adding a second one.
     return [{"text": tokenizer.apply_chat_template(r.messages, tokenize=False).rstrip("\n")} for r in records]
 
 
-def mix_replay(rows: list[dict], tokenizer, task: str, ratio: float, seed: int) -> list[dict]:
+def mix_replay(rows: list[dict], tokenizer, tasks: list[str], ratio: float, seed: int) -> list[dict]:
     """The domain rows with replay rows added to make ``ratio`` of the mix, shuffled together (seeded)."""
-    mixed = list(rows) + replay_rows(tokenizer, task, replay_count(len(rows), ratio), seed)
+    mixed = list(rows) + replay_rows(tokenizer, tasks, replay_count(len(rows), ratio), seed)
     random.Random(f"replay:{seed}").shuffle(mixed)
     return mixed
 
@@ -61,7 +63,7 @@ def build_trainer(inputs: TrainerInputs):
     config = inputs.config
     rows = inputs.train_rows
     if config.stage.replay_ratio > 0:
-        rows = Dataset.from_list(mix_replay(rows.to_list(), inputs.tokenizer, config.stage.replay_task,
+        rows = Dataset.from_list(mix_replay(rows.to_list(), inputs.tokenizer, config.stage.replay_tasks,
                                             config.stage.replay_ratio, config.data.seed))
     # "wrapped" packing: the documents end to end, cut into max_length blocks, as pretraining does.  TRL's
     # default (bfd) trains padding-free, the whole batch as one long sequence: on a CPU its attention costs
@@ -126,13 +128,13 @@ def check(config) -> list[tuple[str, str]]:
     if stage.replay_ratio >= 1:
         problems.append(("stage.replay_ratio", f"is the share of replay rows in the mix and must be below 1 "
                          f"(0.2 = one in five); got {stage.replay_ratio}."))
-    if stage.replay_ratio > 0 and not stage.replay_task:
-        problems.append(("stage.replay_task", "set a built-in task to replay (e.g. reverse) when "
+    if stage.replay_ratio > 0 and not stage.replay_tasks:
+        problems.append(("stage.replay_tasks", "set built-in tasks to replay (e.g. reverse,spell) when "
                          "stage.replay_ratio > 0."))
     return problems
 
 
 ENTRY = Stage("cpt", "Continued pretraining: read domain text as a language model, before SFT teaches the "
-              "answer format.", rows="text", build_trainer=build_trainer, reads=("replay_task", "replay_ratio"),
+              "answer format.", rows="text", build_trainer=build_trainer, reads=("replay_tasks", "replay_ratio"),
               generates=False, needs_chat_template=False, measure=measure,
               compared=("domain_ppl", "fact_ppl", "general_ppl", "general_accuracy"), check=check, order=1)
