@@ -1,0 +1,6 @@
+"""Compression and export: a run's model merged, quantised and converted, each artifact re-checked.
+
+``formats/`` is the registry of artifact kinds (one file each); ``runtime``
+opens any artifact or run in the runtime it will be served with, so sizes,
+latencies and answers are measured where they will be used.
+"""
