@@ -73,7 +73,14 @@ class Example:
     @property
     def question(self) -> str:
         """The last user turn: what a person reads as 'the prompt' in a table."""
-        return next((t["content"] for t in reversed(self.prompt) if t["role"] == "user"), "")
+        return last_user_turn(self.prompt)
+
+
+def last_user_turn(prompt: list[dict] | str) -> str:
+    """A prompt as a person reads it: the last user turn of a dialogue, or the plain text."""
+    if isinstance(prompt, str):
+        return prompt
+    return next((t["content"] for t in reversed(prompt) if t["role"] == "user"), "")
 
 
 def examples(records: Iterable[Record], system_prompt: str | None = None) -> list[Example]:

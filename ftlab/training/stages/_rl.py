@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ftlab.data.rows import last_user_turn
 from ftlab.training.stages import MeasureInputs, TrainerInputs
 
 # the stage.* settings an RL stage reads
@@ -52,13 +53,6 @@ def scorers(config: Any) -> dict[str, Callable[[list, list[str], list[str]], lis
     return parts
 
 
-def _question(prompt: Any) -> str:
-    """A TRL prompt as a person reads it: the last user turn of a dialogue, or the plain text."""
-    if isinstance(prompt, list):
-        return next((t["content"] for t in reversed(prompt) if t["role"] == "user"), "")
-    return str(prompt)
-
-
 class GroupShow:
     """Shows what the model samples and what the reward pays for: one group of answers to one prompt, with the
     reward of each answer in all and by part, emitted as a ``groups`` row (the run's ``groups.jsonl``).
@@ -89,7 +83,7 @@ class GroupShow:
         for i in range(size):
             parts = {part: float(self._scores[part][i]) for part in self.parts}
             rows.append({"answer": answers[i], "reward": sum(parts.values()), "parts": parts})
-        self.emit("groups", {"step": step, "prompt": _question(prompts[0]), "reference": references[0],
+        self.emit("groups", {"step": step, "prompt": last_user_turn(prompts[0]), "reference": references[0],
                              "parts": list(self.parts), "answers": rows})
         self._scores, self._due = {}, step + self.every
 
