@@ -22,14 +22,21 @@ MESSAGE = "Repeat: palimpsest"  # both models answer it a letter at a time
 MAX_NEW_TOKENS = 24
 EXPORT = Path(__file__).parent / "data" / "export"
 
-# Every change of a pane's text while it streams, as the page showed it (the answer so far, the cursor dropped).
+# Every text a pane showed while it streamed (the answer so far, the cursor dropped).  Each update replaces the
+# pane's nodes with new ones, so the added nodes keep the text of their moment even when several updates reach
+# one observer call.
 WATCH = """([left, right]) => {
     window.ftlabSeen = {left: [], right: []};
     for (const [side, pane] of [["left", left], ["right", right]]) {
-        new MutationObserver(() => {
-            const streaming = pane.querySelector(".ftlab-streaming");
-            if (streaming) window.ftlabSeen[side].push(streaming.innerText.replace("▌", ""));
-        }).observe(pane, {childList: true, subtree: true, characterData: true});
+        new MutationObserver(records => {
+            for (const record of records) {
+                for (const node of record.addedNodes) {
+                    if (node.nodeType === 1 && node.matches(".ftlab-streaming")) {
+                        window.ftlabSeen[side].push(node.textContent.replace("▌", ""));
+                    }
+                }
+            }
+        }).observe(pane, {childList: true, subtree: true});
     }
 }"""
 
@@ -59,12 +66,14 @@ def test_a_person_types_a_message_and_both_panes_stream_the_greedy_answers(lab, 
 
         output.locator("textarea").click()
         page.keyboard.type(MESSAGE)
+        expect(output.locator("textarea")).to_have_value(MESSAGE)  # the keys reached the box, not the notebook
         output.get_by_role("button", name="Send").click()
 
         for pane, expected in zip(panes, greedy):
-            expect(pane.locator(".ftlab-answer-stats")).to_contain_text(f"{expected.new_tokens} tokens · ")
-            assert pane.locator(".ftlab-answer").inner_text() == expected.text
             expect(pane).to_contain_text(f"you {MESSAGE}")
+            expect(pane.locator(".ftlab-answer-stats")).to_contain_text(" tokens · ")
+            assert pane.locator(".ftlab-answer").inner_text() == expected.text
+            expect(pane.locator(".ftlab-answer-stats")).to_contain_text(f"{expected.new_tokens} tokens · ")
         seen = page.evaluate("window.ftlabSeen")
         for side, expected in zip(("left", "right"), greedy):
             partial = [text for text in dict.fromkeys(seen[side]) if text]

@@ -45,9 +45,9 @@ def test_a_row_per_artifact_with_its_figures_in_display_units():
     for skipped in ("torchao-int8", "gguf-q4_k_m", "gptq"):  # no figures: shown as missing, with the reason
         assert rows[skipped]["size_mb"] is None and rows[skipped]["gate"] is None
         assert rows[skipped]["reason"] == BY_PATH[skipped]["reason"]
-    # two artifacts of one format are told apart by their folder; the others keep the format's name
-    assert [r["label"] for r in rows.values()] == ["merged · merged", "bnb-8bit", "bnb-4bit",
-                                                    "merged · broken-template", "torchao-int8", "gguf-q4_k_m", "gptq"]
+    # two artifacts of one format are told apart by their folder (where it is not named after the format)
+    assert [r["label"] for r in rows.values()] == ["merged", "bnb-8bit", "bnb-4bit", "merged · broken-template",
+                                                    "torchao-int8", "gguf-q4_k_m", "gptq"]
 
 
 def test_the_table_shows_figures_reasons_and_failing_checks(panel):
@@ -66,11 +66,12 @@ def test_the_scatter_plots_size_against_latency_and_against_quality(panel):
         return [BY_PATH[p][key] for p in MEASURED]
 
     trace = panel.figure.data[0]
-    assert list(trace.text) == ["merged · merged", "bnb-8bit", "bnb-4bit", "merged · broken-template"]
+    assert list(trace.text) == ["merged", "bnb-8bit", "bnb-4bit", "merged · broken-template"]
     assert list(trace.x) == pytest.approx([s / 1e6 for s in measured("size_bytes")])
     assert list(trace.y) == pytest.approx([s * 1000 for s in measured("latency_p50_s")])
     assert list(trace.error_y.array) == pytest.approx(
         [(p95 - p50) * 1000 for p50, p95 in zip(measured("latency_p50_s"), measured("latency_p95_s"))])
+    assert panel.figure.layout.xaxis.range == pytest.approx((0, 1.3 * BY_PATH["merged"]["size_bytes"] / 1e6))
     assert list(trace.marker.color) == ["#16a34a", "#16a34a", "#dc2626", "#dc2626"]  # gate passed / failed
     assert "latency p50 184 ms, p95 241 ms, 87.9 tokens/s" in trace.hovertext[0]
 
@@ -113,7 +114,7 @@ def test_a_click_on_an_artifact_opens_its_worst_regressions_and_gate_checks(pane
 
     panel.buttons[0].click()
     assert "no regressions: no sample scores lower than with the reference model" in panel.detail.value
-    with pytest.raises(FtlabError, match=r"no artifact 'int4' in .*export\.json; choose one of merged · merged, "):
+    with pytest.raises(FtlabError, match=r"no artifact 'int4' in .*export\.json; choose one of merged, bnb-8bit, "):
         panel.show("int4")
 
 

@@ -42,7 +42,13 @@ def test_a_stream_ends_with_the_generation_that_generate_gives():
 
 def test_both_panes_answer_each_message_as_their_model_greedily_would(playground, noisy_tiny_chat):
     assert playground._runtimes == {}  # nothing opens before it is used
+    shown = []
+    playground.panes[0].view.observe(lambda change: shown.append(change["new"]), names="value")
     left, right = playground.send(FIRST)
+    streaming = [value for value in shown if "class='ftlab-streaming'" in value]
+    assert len(streaming) == 1 + len(left.pieces)  # the pane redrawn as the answer began and at every piece
+    assert f"opening {BUILTIN_MODEL}…" in streaming[0] and not any("opening" in v for v in streaming[1:])
+    assert f">{left.pieces[0]}▌</div>" in streaming[1] and f">{left.text}▌</div>" in streaming[-1]
     opened = dict(playground._runtimes)
     assert set(opened) == {0, 1}
     dialogue = [{"role": "user", "content": FIRST}]
@@ -54,8 +60,9 @@ def test_both_panes_answer_each_message_as_their_model_greedily_would(playground
     assert left.text != right.text  # two models: the noisy copy answers otherwise
 
     # the second turn goes after each pane's own dialogue (its own first answer), with the models kept open
+    shown.clear()
     second = playground.send(SECOND)
-    assert playground._runtimes == opened
+    assert playground._runtimes == opened and not any("opening" in value for value in shown)  # open already
     for pane, answer, first in zip(playground.panes, second, (left, right)):
         history = [*dialogue, {"role": "assistant", "content": first.text}, {"role": "user", "content": SECOND}]
         assert answer.text == opened[pane.source].generate(history, 24).text

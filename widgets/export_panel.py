@@ -74,9 +74,11 @@ def read_export(path: str | Path) -> ExportRecord:
 # ---- data shaping (pure) -----------------------------------------------------------------------------------------
 
 def labels(artifacts: list[dict]) -> list[str]:
-    """A name per artifact: its format, with its folder where two artifacts share a format."""
+    """A name per artifact: its format, with its folder where two artifacts share a format (unless the folder is
+    named after it)."""
     counts = Counter(a["format"] for a in artifacts)
-    return [a["format"] if counts[a["format"]] == 1 else f"{a['format']} · {a['path']}" for a in artifacts]
+    return [a["format"] if counts[a["format"]] == 1 or a["path"] == a["format"] else f"{a['format']} · {a['path']}"
+            for a in artifacts]
 
 
 def has_figures(artifact: dict) -> bool:
@@ -245,7 +247,7 @@ def tradeoff_figure(record: dict, y: str = "latency", widget: bool = False) -> g
         error_y=error, showlegend=False))
     fig.update_layout(title=f"{AXES[y]} against size on disk (green: gate passed, red: failed)",
                       xaxis_title="size on disk (MB)", yaxis_title=AXES[y], hovermode="closest", **_LAYOUT)
-    fig.update_xaxes(rangemode="tozero")
+    fig.update_xaxes(range=[0, 1.3 * max((r["size_mb"] for r in rows), default=1)])  # room for the labels
     if y == "quality":
         fig.add_hline(y=0, line_dash="dot", line_color="#999")
     return go.FigureWidget(fig) if widget else fig

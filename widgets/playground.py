@@ -105,15 +105,16 @@ class Pane:
         self.history, self.turns = [], []
         self.render()
 
-    def ask(self, message: str, runtime: Callable[[], Runtime], max_new_tokens: int) -> Answer:
-        """Put ``message`` to this pane's model after its dialogue so far, showing the answer as it streams."""
+    def ask(self, message: str, runtime: Callable[[], Runtime], max_new_tokens: int, opening: bool = False) -> Answer:
+        """Put ``message`` to this pane's model after its dialogue so far, showing the answer as it streams
+        (``opening``: the model is not open yet, which the pane says while it loads)."""
         began, pieces = time.perf_counter(), []
 
         def shown(piece: str) -> None:
             pieces.append(piece)
             self.render(pending=(message, "".join(pieces)))
 
-        self.render(pending=(message, ""))
+        self.render(pending=(message, ""), note=f"opening {self.name}…" if opening else "")
         try:
             dialogue = [*self.history, {"role": "user", "content": message}]
             generation = drain(runtime().stream(dialogue, max_new_tokens), shown)
@@ -130,7 +131,7 @@ class Pane:
         self.render()
         return answer
 
-    def render(self, pending: tuple[str, str] | None = None) -> None:
+    def render(self, pending: tuple[str, str] | None = None, note: str = "") -> None:
         """The conversation as HTML; ``pending`` is the message being answered and the answer so far."""
         if self.source is None:
             self.view.value = f"<b>{self.side}</b>: <i>no model on this side</i>"
@@ -146,6 +147,8 @@ class Pane:
         if pending:
             message, so_far = pending
             parts.append(_user_html(message))
+            if note:
+                parts.append(f"<div style='{_STATS}'>{html.escape(note)}</div>")
             parts.append(f"<div class='ftlab-streaming' style='{_TEXT}'>{html.escape(so_far)}▌</div>")
         elif not self.turns:
             parts.append("<i>type a message below and press Send</i>")
@@ -214,7 +217,8 @@ class Playground:
         tokens/s would measure the contention rather than the model, and comparing speeds is half of the point.
         """
         max_new_tokens = self.max_new_tokens.value
-        return [pane.ask(message, lambda pane=pane: self.runtime(pane.source), max_new_tokens)
+        return [pane.ask(message, lambda pane=pane: self.runtime(pane.source), max_new_tokens,
+                         opening=pane.source not in self._runtimes)
                 for pane in self.panes if pane.source is not None]
 
     def clear(self) -> None:
