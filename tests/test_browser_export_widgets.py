@@ -108,7 +108,7 @@ def test_a_click_on_a_point_opens_the_artifacts_regressions_and_a_button_its_rea
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         expect(plot.locator(".hoverlayer")).to_contain_text("latency p50 951 ms, p95 1304 ms")
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        expect(output).to_contain_text("worst regressions (5 of 6)")
+        expect(output).to_contain_text("worst regressions (5 of 8)")
         for regression in four_bit["quality"]["regressions"][:5]:
             expect(output.get_by_text(regression["question"], exact=True)).to_be_visible()
         fix = next(c["fix"] for c in four_bit["gate"]["checks"] if not c["passed"])
@@ -116,6 +116,6 @@ def test_a_click_on_a_point_opens_the_artifacts_regressions_and_a_button_its_rea
 
         output.get_by_role("button", name="gptq").click()
         expect(output).to_contain_text("skipped: needs a CUDA GPU; this machine has none")
-        expect(output).not_to_contain_text("worst regressions (5 of 6)")
+        expect(output).not_to_contain_text("worst regressions (5 of 8)")
         assert html.escape(fix) not in output.inner_html()
         output.screenshot(path="/tmp/export_panel.png")

@@ -97,7 +97,7 @@ def test_a_click_on_an_artifact_opens_its_worst_regressions_and_gate_checks(pane
     assert panel.shown == "bnb-4bit"
     detail = panel.detail.value
     regressions = BY_PATH["bnb-4bit"]["quality"]["regressions"]
-    assert "worst regressions (5 of 6)" in detail
+    assert "worst regressions (5 of 8)" in detail
     shown = [r for r in regressions if html.escape(r["question"]) in detail]
     assert [r["index"] for r in shown] == [3, 11, 29, 31, 42]  # equal drops: the file's order, the 6th left out
     assert "Encrypt with the shift-3 cipher: &lt;b&gt;tam&lt;/b&gt;" in detail  # escaped, not markup

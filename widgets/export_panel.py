@@ -199,10 +199,12 @@ def artifact_html(artifact: dict, label: str | None = None, k: int = 5) -> str:
     if artifact["status"] != "ok":
         return head + (f"<div><b>{html.escape(artifact['status'])}</b>: "
                        f"{html.escape(artifact.get('reason') or 'no reason given')}</div>")
-    shown = len(worst_regressions(artifact, k))
+    quality = artifact.get("quality") or {}
+    # export.json keeps the worst few regressions and counts them all
+    total = quality.get("regressions_total", len(quality.get("regressions", [])))
     return (head + "<div>sanity gate</div>" + checks_html(artifact)
-            + f"<div>worst regressions ({shown} of {len((artifact.get('quality') or {}).get('regressions', []))})"
-              "</div>" + regressions_html(artifact, k))
+            + f"<div>worst regressions ({len(worst_regressions(artifact, k))} of {total})</div>"
+            + regressions_html(artifact, k))
 
 
 def export_html(path: str | Path | ExportRecord, k: int = 5) -> str:
