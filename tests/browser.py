@@ -100,7 +100,9 @@ def open_and_run(base: str, name: str):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(WAIT_MS)
             expect.set_options(timeout=WAIT_MS)
-            page.goto(f"{base}/lab/tree/{name}")
+            # A workspace of its own: on a server that showed other notebooks, the default one would restore their
+            # tabs too (and their outputs would match the test's locators).
+            page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/{name}")
             # Run only once the kernel is up: Run All before that asks which kernel to start.
             import re
 

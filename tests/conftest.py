@@ -7,6 +7,27 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session")
+def noisy_tiny_chat(tmp_path_factory):
+    """The built-in model with Gaussian noise on every weight (0.2 of each tensor's spread), saved as a model folder:
+    a second model that still answers in streams of letters, but not the built-in model's letters (as a damaged
+    export would)."""
+    import torch
+
+    from ftlab.models.loader import load_model, load_tokenizer
+    from ftlab.models.tiny import BUILTIN_MODEL
+
+    folder = tmp_path_factory.mktemp("models") / "noisy-tiny-chat"
+    model, tokenizer = load_model(BUILTIN_MODEL), load_tokenizer(BUILTIN_MODEL)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.2 * parameter.std().nan_to_num(0))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture
 def small_config(tmp_path):
     """A config that trains the built-in model for a few seconds."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,8 +33,10 @@ class Runtime(Protocol):
     def generate(self, messages: list[dict], max_new_tokens: int = 32) -> Generation:
         """One greedy answer to a dialogue."""
 
-    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
-        """The same answer, piece by piece as it is generated."""
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Generator[str, None, Generation]:
+        """The same answer, piece by piece as it is generated; the generator returns the whole
+        :class:`Generation` (its ``StopIteration.value``), so a caller that shows the pieces also gets the
+        token count and time without generating twice."""
 
     def close(self) -> None:
         """Free the model (a runtime is not used after this)."""
@@ -66,21 +68,37 @@ class TransformersRuntime:
         new = out[0, inputs["input_ids"].shape[1]:]
         return Generation(self.tokenizer.decode(new, skip_special_tokens=True).strip(), int(new.numel()), seconds)
 
-    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Generator[str, None, Generation]:
         import torch
         from transformers import TextIteratorStreamer
 
         inputs = self._inputs(messages)
+        # transformers' streamer hands text on as soon as it cannot change: letters, digits, spaces and CJK at
+        # once, runs of symbols at the next space (a byte-level token may be half a character).
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        done: dict = {}
 
         def run():
-            with torch.inference_mode():
-                self.model.generate(**inputs, **self._settings(max_new_tokens), streamer=streamer)
+            try:
+                with torch.inference_mode():
+                    done["out"] = self.model.generate(**inputs, **self._settings(max_new_tokens), streamer=streamer)
+            except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread; end() lets its loop end
+                done["error"] = exc
+                streamer.end()
 
+        began = time.perf_counter()
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
-        yield from (piece for piece in streamer if piece)
+        pieces = []
+        for piece in streamer:
+            if piece:
+                pieces.append(piece)
+                yield piece
         worker.join()
+        if "error" in done:
+            raise done["error"]
+        new_tokens = int(done["out"].shape[1] - inputs["input_ids"].shape[1])
+        return Generation("".join(pieces).strip(), new_tokens, time.perf_counter() - began)
 
     def close(self) -> None:
         self.model = None
