@@ -26,6 +26,8 @@ class ExportFormat:
     # open(artifact_dir) -> a Runtime answering chat prompts with the artifact's own tokenizer and template
     open: Callable[[Path], Runtime]
     needs_gpu: bool = False
+    # the stored weights are the trained weights unchanged: the export gate requires identical answers
+    lossless: bool = False
     # a reason this format cannot be built on this machine right now (a missing package...), or None
     unavailable: Callable[[], str | None] = lambda: None
     order: int = 100
