@@ -136,13 +136,15 @@ def test_a_replaced_chat_template_fails_the_gate_with_what_differs_and_the_fix(e
     assert not entry["gate"]["passed"] and not checks["chat_template"]["passed"]
     assert checks["chat_template"]["detail"] == (
         "one English user turn renders differently: from character 0 the run's template gives "
-        "'<|im_start|>user\\nWhat is the capi' and the artifact's gives '[INST] What is the capital of '.")
+        "'<|im_start|>user\\nWhat is' and the artifact's gives '[INST] What is the capit'.")
     assert checks["chat_template"]["fix"] == (
         f"Give the artifact the run's chat template: copy {lora_run}/final/chat_template.jinja into {broken} (a GGUF "
         "file keeps it as tokenizer.chat_template metadata), or export again with ftlab export.")
     assert checks["eos_token"]["passed"] and checks["tokenizer"]["passed"]
     # the model now answers a prompt it was never trained on: the answers change too
-    assert not checks["answers"]["passed"] and entry["quality"]["value"] < entry["quality"]["reference_value"]
+    assert checks["answers"]["detail"].startswith("0 of 8 fixed prompts answered exactly as the trained model does")
+    assert entry["quality"]["value"] == 0.0 and entry["quality"]["reference_value"] == 1.0
+    assert entry["quality"]["interval"] == [-1.0, -1.0] and entry["quality"]["regressions_total"] == 8
 
 
 def test_a_wrong_eos_token_fails_the_gate_and_ftlab_export_exits_1(lora_run, tmp_path, monkeypatch, capsys):

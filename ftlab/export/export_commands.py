@@ -26,11 +26,10 @@ def _summary(artifact: dict) -> dict:
 
 
 def _cmd_export(args) -> int:
-    from ftlab.export.exporter import EXPORT_FILE, export, problems
+    from ftlab.export.exporter import EXPORT_FILE, export, output_folder, problems
 
     report = export(args.run_dir, args.formats, args.out, args.prompts)
-    out = args.out or f"{args.run_dir}/export"
-    print(json.dumps({"export": f"{out}/{EXPORT_FILE}", "reference": report["reference"],
+    print(json.dumps({"export": str(output_folder(args.run_dir, args.out) / EXPORT_FILE), "reference": report["reference"],
                       "artifacts": [_summary(a) for a in report["artifacts"]]}, indent=2, ensure_ascii=False))
     for artifact in report["artifacts"]:
         if artifact["status"] == "skipped":

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# A quantised artifact must give the trained model's exact greedy answer on at least 3 of 4 fixed prompts.
-# Measured on the quickstart's cipher run (ftlab export, 50 prompts): int8 formats agree on 1.00 of the
-# prompts and 4-bit NF4 on 0.94-1.00, while a wrong chat template or EOS token drops agreement to 0.00.  A 4-bit
-# model is expected to flip a few low-margin tokens (that cost is what the quality re-check measures with its
-# interval); losing a quarter of the answers means the artifact no longer behaves like the model that was
-# trained, which the gate treats as a broken export.
+# A quantised artifact must give the trained model's exact greedy answer on at least 6 of the 8 fixed prompts.
+# Measured on the built-in model: on the quickstart's cipher run (exact match 1.00) bnb_int8, bnb_nf4 and
+# torchao_int8 all agree on 8 of 8; on barely trained runs, whose answers are low-margin guesses, int8 agrees on
+# 6-8 of 8 and 4-bit NF4 on 4-5 of 8 (30 cipher steps, 20 uppercase steps); a replaced chat template agrees on
+# 0 of 8 (tests/test_export.py).  A well-trained model keeps its answers through 8- and 4-bit storage; losing more than a
+# quarter of them means the artifact no longer behaves like the model that was trained, whatever the reason,
+# and the quality re-check's regressions show where.
 AGREEMENT_THRESHOLD = 0.75
 
 DIALOGUES: tuple[tuple[str, list[dict]], ...] = (

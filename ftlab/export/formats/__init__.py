@@ -5,6 +5,13 @@ A format builds its artifact from a run's merged, full-precision model (see
 that folder again in the runtime it is meant for (``open``), so every figure in
 ``export.json`` comes from the artifact as it will be used, not from the model
 it was made from.
+
+The exporter builds into an empty ``<format>.partial`` folder and renames it
+when complete, then adds ``artifact.json`` (``{"format": NAME, "run_dir": ...,
+"base_model": ..., "method": ...}``; a build may write one first with fields of
+its own, which are kept).  A format's ``open`` may read it.  ``lossless``
+formats must answer exactly as the trained model (the export gate checks it);
+the others need ``ftlab.export.gate.AGREEMENT_THRESHOLD`` of its answers.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ share of the total.
 
 from __future__ import annotations
 
-import warnings
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,13 @@ def build(bits: int, source: Path, out: Path) -> None:
     save_quantized(source, out, quantization(bits, source))
 
 
+def _not_the_cast_notice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("MatMul8bitLt: inputs will be cast")
+
+
 def open_artifact(folder: Path) -> TransformersRuntime:
-    # The int8 kernel casts activations to float16 by design and warns at every layer call; it is not news.
-    warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
+    # The int8 kernel casts activations to float16 by design and logs it at every layer call of every token.
+    logging.getLogger("bitsandbytes.autograd._functions").addFilter(_not_the_cast_notice)
     return open_folder(folder, folder.name)
 
 
