@@ -143,6 +143,8 @@ def test_a_replaced_chat_template_fails_the_gate_with_what_differs_and_the_fix(e
     assert checks["eos_token"]["passed"] and checks["tokenizer"]["passed"]
     # the model now answers a prompt it was never trained on: the answers change too
     assert checks["answers"]["detail"].startswith("0 of 8 fixed prompts answered exactly as the trained model does")
+    assert checks["answers"]["fix"] == ("Fix the failing chat_template check first: the answers are generated "
+                                        "through what it tests; then check again (ftlab.export.exporter.recheck).")
     assert entry["quality"]["value"] == 0.0 and entry["quality"]["reference_value"] == 1.0
     assert entry["quality"]["interval"] == [-1.0, -1.0] and entry["quality"]["regressions_total"] == 8
 

@@ -29,7 +29,8 @@ def _cmd_export(args) -> int:
     from ftlab.export.exporter import EXPORT_FILE, export, output_folder, problems
 
     report = export(args.run_dir, args.formats, args.out, args.prompts)
-    print(json.dumps({"export": str(output_folder(args.run_dir, args.out) / EXPORT_FILE), "reference": report["reference"],
+    written = output_folder(args.run_dir, args.out) / EXPORT_FILE
+    print(json.dumps({"export": str(written), "reference": report["reference"],
                       "artifacts": [_summary(a) for a in report["artifacts"]]}, indent=2, ensure_ascii=False))
     for artifact in report["artifacts"]:
         if artifact["status"] == "skipped":

@@ -27,9 +27,9 @@ from typing import Any
 # Measured on the built-in model: on the quickstart's cipher run (exact match 1.00) bnb_int8, bnb_nf4 and
 # torchao_int8 all agree on 8 of 8; on barely trained runs, whose answers are low-margin guesses, int8 agrees on
 # 6-8 of 8 and 4-bit NF4 on 4-5 of 8 (30 cipher steps, 20 uppercase steps); a replaced chat template agrees on
-# 0 of 8 (tests/test_export.py).  A well-trained model keeps its answers through 8- and 4-bit storage; losing more than a
-# quarter of them means the artifact no longer behaves like the model that was trained, whatever the reason,
-# and the quality re-check's regressions show where.
+# 0 of 8 (tests/test_export.py).  A well-trained model keeps its answers through 8- and 4-bit storage; losing
+# more than a quarter of them means the artifact no longer behaves like the model that was trained, whatever
+# the reason, and the quality re-check's regressions show where.
 AGREEMENT_THRESHOLD = 0.75
 
 DIALOGUES: tuple[tuple[str, list[dict]], ...] = (
@@ -220,7 +220,14 @@ def run_gate(runtime: Any, answers: list[str], expected: Expected, lossless: boo
              name: str) -> Gate:
     """Every check on an opened artifact; ``answers`` are its answers to ``expected.prompts``."""
     checks = [check(runtime, expected, artifact) for check in (check_chat_template, check_eos, check_tokenizer)]
-    checks.append(check_answers(answers, expected, lossless, artifact, name))
+    answered = check_answers(answers, expected, lossless, artifact, name)
+    causes = [check.name for check in checks if not check.passed]
+    if causes and not answered.passed:  # a wrong template or tokenizer changes answers of intact weights
+        which = f"{' and '.join(causes)} check" + ("s" if len(causes) > 1 else "")
+        answered.fix = (f"Fix the failing {which} first: the answers are generated through what "
+                        f"{'they test' if len(causes) > 1 else 'it tests'}; then check again "
+                        "(ftlab.export.exporter.recheck).")
+    checks.append(answered)
     for check in checks:
         if check.passed:
             check.fix = None
