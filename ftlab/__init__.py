@@ -15,6 +15,13 @@ __version__ = "0.1.0"
 # from the hub at import and warns when it cannot; its built-in kernel is used
 # either way, so offline the warning is only noise on every command.
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+# torchao (the torchao_int8 export format), which PEFT imports whenever it is
+# installed, ships CUDA-only kernels and warns on every import on a CPU machine
+# that they cannot load; its CPU int8 path needs none of them.  It also registers
+# enums in a way torch 2.13 calls deprecated, warning once per enum.
+logging.getLogger("torchao").setLevel(logging.ERROR)
+logging.getLogger("torch.utils._pytree").addFilter(
+    lambda record: "register_constant() on Enum subclasses is deprecated" not in record.getMessage())
 # DeepSpeed, when installed, is imported by transformers and prints a warning to
 # stdout on machines without a GPU while it guesses its accelerator; naming it
 # keeps `ftlab ... > out.json` clean.

@@ -140,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ftlab.eval.eval_commands import add_eval_commands
 
     add_eval_commands(commands)  # metrics
+
+    from ftlab.export.export_commands import add_export_commands
+
+    add_export_commands(commands)
     return parser
 
 
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.run(args)
+        code = args.run(args)  # a command that found problems (a failed export gate) returns 1
     except FtlabError as exc:
         if args.debug:
             raise
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ftlab: interrupted; the run directory keeps its checkpoints and log.", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -43,3 +43,19 @@ def small_config(tmp_path):
         return config.override(list(overrides))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def lora_run(tmp_path_factory):
+    """A finished LoRA run (final/ adapter, merged on demand) on a skill the built-in model already has
+    (repeating a word): its answers are confident, so they are stable under 8- and 4-bit quantisation.
+    Six steps: enough for a non-zero adapter; what it learns does not matter to its users."""
+    from ftlab.config import Config
+    from ftlab.training.runner import train
+
+    config = Config().override([
+        f"train.output_dir={tmp_path_factory.mktemp('lora_run')}", "train.run_name=repeat-lora", "data.task=repeat",
+        "data.n_train=64", "data.n_validation=8", "data.n_test=8", "train.max_steps=6", "train.logging_steps=3",
+        "train.eval_steps=6", "train.save_steps=6", "train.learning_rate=3e-3", "eval.at_end=false",
+        "eval.timeline_prompts=0", "eval.resamples=100"])
+    return train(config).run.path
