@@ -102,8 +102,9 @@ def test_the_converter_and_runtime_are_installed():
 def test_a_missing_package_is_named_with_the_command_that_installs_it(monkeypatch):
     real = _gguf.importlib.util.find_spec
     monkeypatch.setattr(_gguf.importlib.util, "find_spec", lambda name: None if name == "llama_cpp" else real(name))
-    assert _gguf.unavailable() == ("GGUF export needs llama-cpp-python (llama.cpp's converter and runtime), which is "
-                                   "not installed: pip install llama-cpp-python.")
+    assert FORMATS["gguf_q4_0"].unavailable() == (
+        "needs llama-cpp-python (llama.cpp's converter and runtime; pip install llama-cpp-python), which is not "
+        "installed here.")
 
 
 def test_the_gguf_carries_the_chat_template_and_the_end_of_turn_token(tiny):

