@@ -211,7 +211,7 @@ def export_html(path: str | Path | ExportRecord, k: int = 5) -> str:
     """The table and every artifact's drill-down as one self-contained HTML string (no plotly)."""
     data = path if isinstance(path, ExportRecord) else read_export(path)
     record = data.record
-    parts = [f"<div class='ftlab-export'><h3>Export of {html.escape(str(record.get('run_dir', '')))}</h3>",
+    parts = [f"<div class='ftlab-export'><h3>Export of {html.escape(Path(record.get('run_dir', '')).name)}</h3>",
              (f"<div>quality: {html.escape(str(record.get('metric', '')))} against "
               f"{html.escape(str(record.get('reference', '')))}; {len(data.artifacts)} artifacts</div>"),
              tradeoff_html(record)]
@@ -280,7 +280,7 @@ class ExportPanel:
         self.detail = W.HTML("<i>click an artifact (a button or a point) for its worst regressions and gate "
                              "checks</i>")
         self.widget = W.VBox([
-            W.HTML(f"<b>Export of {html.escape(str(self.record.get('run_dir', '')))}</b>: "
+            W.HTML(f"<b>Export of {html.escape(Path(self.record.get('run_dir', '')).name)}</b>: "
                    f"{html.escape(str(self.record.get('metric', '')))} against "
                    f"{html.escape(str(self.record.get('reference', '')))}, {len(self.labels)} artifacts"),
             W.HTML(tradeoff_html(self.record)), self.axis, self.figure,

@@ -271,7 +271,9 @@ def export(run_dir: str | Path, formats: Sequence[str] | None = None, out: str |
                                     f"with it failed ({type(exc).__name__}: {exc})."))
     header = baseline.to_json() if baseline else {"run_dir": str(run), "reference": str(source) if source else None,
                                                   "metric": quality_recheck.task_metric(config)}
-    report = {**header,
+    # Like the artifacts' paths, the run's is relative to the export folder: the folder and its run move together
+    # (a notebook's runs/, a copied results tree) and export.json still finds both.
+    report = {**header, "run_dir": os.path.relpath(run.resolve(), out.resolve()),
               "machine": machine, "artifacts": artifacts}
     atomic_write_json(out / EXPORT_FILE, report)
     return report

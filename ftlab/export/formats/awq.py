@@ -12,4 +12,4 @@ from ftlab.export.formats._gptqmodel import build, open_artifact, unavailable
 
 ENTRY = ExportFormat("awq", "4-bit AWQ (group size 128) calibrated on the run's training prompts, with gptqmodel; "
                      "needs a CUDA GPU.", partial(build, "awq"), open_artifact, needs_gpu=True,
-                     unavailable=partial(unavailable, "awq"), order=31)
+                     unavailable=partial(unavailable, "awq"), order=51)

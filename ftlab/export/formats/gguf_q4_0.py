@@ -16,4 +16,4 @@ from ftlab.export.formats._gguf import build, open_artifact, unavailable
 
 ENTRY = ExportFormat("gguf_q4_0", "GGUF for llama.cpp, q4_0: 4-bit weights with one scale per block of 32 (fits "
                      "small models, unlike the 256-wide k-quants), made by llama.cpp's quantizer; answers come "
-                     "from llama.cpp.", partial(build, "q4_0"), open_artifact, unavailable=unavailable, order=32)
+                     "from llama.cpp.", partial(build, "q4_0"), open_artifact, unavailable=unavailable, order=42)

@@ -12,4 +12,4 @@ from ftlab.export.formats._gptqmodel import build, open_artifact, unavailable
 
 ENTRY = ExportFormat("gptq", "4-bit GPTQ (group size 128) calibrated on the run's training prompts, with gptqmodel; "
                      "needs a CUDA GPU.", partial(build, "gptq"), open_artifact, needs_gpu=True,
-                     unavailable=partial(unavailable, "gptq"), order=30)
+                     unavailable=partial(unavailable, "gptq"), order=50)
