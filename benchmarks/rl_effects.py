@@ -2,8 +2,9 @@
 
     1. SFT (LoRA, lr 3e-3, batch 16) for a weak start (--weak-steps, ~0.15 exact match) and a
        stronger body for the reward model (--rm-start-steps); each merged into a plain model.
-    2. GRPO and RLOO from the weak start with the verifiable rewards correct + letters.
-    3. A reward model (stage rm) on near-miss pairs, then GRPO with that reward model added.
+    2. GRPO, RLOO and PPO from the weak start with the verifiable rewards correct + letters.
+    3. A reward model (stage rm) on near-miss pairs, then GRPO with that reward model added, and PPO with the
+       reward model alone (the RLHF path: SFT -> RM -> PPO).
 
 Prints held-out figures before and after each stage (pair accuracy; mean reward of greedy
 answers on 128 validation prompts, in all and by part), the last logged KL, steps and seconds.
@@ -65,7 +66,7 @@ def main() -> None:
     rl = [f"model.name={weak}", "method.name=lora", "data.n_train=1000", "train.batch_size=32",
           "train.learning_rate=1e-3", "stage.temperature=0.7", "stage.num_generations=8",
           "stage.rewards=correct,letters", f"train.max_steps={args.rl_steps}"]
-    for stage in ("grpo", "rloo"):
+    for stage in ("grpo", "rloo", "ppo"):
         report[stage] = train(folder, stage, f"train.stage={stage}", *rl)
         print(stage, json.dumps(report[stage]), flush=True)
     body, report["rm_start_exact_match"] = merged_sft(folder, args.rm_start_steps)
@@ -75,6 +76,9 @@ def main() -> None:
     report["grpo_with_rm"] = train(folder, "grpo_rm", "train.stage=grpo", *rl,
                                    f"stage.reward_model={report['rm']['run']}")
     print("grpo_with_rm", json.dumps(report["grpo_with_rm"]), flush=True)
+    report["ppo_with_rm"] = train(folder, "ppo_rm", "train.stage=ppo", *rl, "stage.rewards=",
+                                  f"stage.reward_model={report['rm']['run']}")
+    print("ppo_with_rm", json.dumps(report["ppo_with_rm"]), flush=True)
     report["total_seconds"] = round(time.time() - start, 1)
     print(json.dumps(report, indent=1))
 

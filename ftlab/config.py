@@ -178,12 +178,13 @@ class StageConfig:
                                 "while the margin grows, which near-miss pairs otherwise invite.", minimum=0,
                                 tab="Stage")
     num_generations: int = setting(8, "GRPO / RLOO: answers sampled per prompt; rewards are compared within "
-                                   "each group.", minimum=2, tab="Stage")
+                                   "each group. PPO samples as many but judges each answer by its value model.",
+                                   minimum=2, tab="Stage")
     max_completion_length: int | None = setting(None, "GRPO / RLOO / PPO: longest sampled answer in tokens; "
                                                 "if empty, the task's generation budget.", above=0, tab="Stage")
     temperature: float = setting(1.0, "GRPO / RLOO / PPO: sampling temperature of the answers.", above=0,
                                  tab="Stage")
-    rewards: list[str] = setting(["correct", "format"], "GRPO / RLOO: reward functions, added up "
+    rewards: list[str] = setting(["correct", "format"], "GRPO / RLOO / PPO: reward functions, added up "
                                  "(see ftlab.training.rewards).", lambda: REWARDS.names(), tab="Stage")
     reward_model: str | None = setting(None, "GRPO / RLOO / PPO: a reward-model run directory (stage rm) whose "
                                        "score is the reward, instead of or beside the reward functions.",

@@ -263,7 +263,7 @@ def stage_terms(shape: ModelShape, config: Config, method: Method, numbers: Nume
         ref_sequences = 2 * batch
         notes.append("kto: the reference also scores a mismatched (KL) batch, twice the sequences under no_grad")
     if stage.rows == "prompt":  # grpo, rloo, ppo: answers are sampled every step, then trained on
-        generations = 1 if stage.name == "ppo" else settings.num_generations
+        generations = settings.num_generations
         completion = settings.max_completion_length
         if completion is None:
             completion = DEFAULT_COMPLETION_LENGTH
@@ -285,11 +285,11 @@ def stage_terms(shape: ModelShape, config: Config, method: Method, numbers: Nume
                 notes.append(f"reward model {settings.reward_model!r}: its size could not be read; the policy's "
                              "assumed")
             terms.reward_model = float(numbers.weight_bytes * reward_params)
-        if stage.name == "ppo":
+        if stage.value_model:
             state = OPTIMIZER_STATE[config.train.optimizer][numbers.state_index]
             terms.value_model = float(shape.params * (numbers.trained_bytes + numbers.grad_bytes + state))
-            notes.append("ppo: a value model (a copy of the base with a value head) trains in full beside the "
-                         "policy; its activations are not counted")
+            notes.append(f"{stage.name}: a value model (a copy of the reward model, or of the base with a value "
+                         "head) trains in full beside the policy; its activations are not counted")
     if stage.reference and not (stage.rows == "prompt" and settings.beta == 0):  # RL: a KL term needs one
         peft = method.new_parameters
         terms.reference = 0.0 if peft else float(numbers.weight_bytes * shape.params)

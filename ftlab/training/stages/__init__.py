@@ -72,6 +72,7 @@ class Stage:
     generates: bool = True  # its model answers prompts, so the task evaluation applies at the end
     needs_chat_template: bool = True  # rows are dialogues, so the base model must have a chat template
     reference: bool = False  # held to a frozen reference model (the estimator counts it; PEFT: adapter off)
+    value_model: bool = False  # trains a value model beside the policy (ppo; the estimator counts it)
     measure: Callable[[MeasureInputs], dict] | None = None
     compared: tuple[str, ...] = ()
     check: Callable[[Any], Iterable[tuple[str, str]]] | None = None  # config -> (field, problem) pairs

@@ -1,4 +1,4 @@
-"""What the RL stages (grpo, rloo) share: the reward they optimise, its held-out measure, their settings.
+"""What the RL stages (grpo, rloo, ppo) share: the reward they optimise, its held-out measure, their settings.
 
 The reward of an answer is the sum of the reward functions ``stage.rewards``
 names (:mod:`ftlab.training.rewards`) and, when ``stage.reward_model`` is set,
@@ -150,15 +150,18 @@ def check(config: Any):
             yield "stage.reward_model", problem
 
 
-def build(inputs: TrainerInputs, config_class: Any, trainer_class: Any) -> Any:
-    """A GRPO or RLOO trainer: the two take the same settings, rewards and arguments."""
+def build(inputs: TrainerInputs, config_class: Any, trainer_class: Any, settings: dict | None = None,
+          **extra: Any) -> Any:
+    """A GRPO, RLOO or PPO trainer: they take the same settings, rewards and arguments; ``settings`` adds to the
+    trainer's config, ``extra`` to its own arguments (PPO's value model)."""
     s = inputs.config.stage
     args = config_class(**inputs.arguments, beta=s.beta, num_generations=s.num_generations,
-                        max_completion_length=completion_budget(inputs.config), temperature=s.temperature)
+                        max_completion_length=completion_budget(inputs.config), temperature=s.temperature,
+                        **(settings or {}))
     return trainer_class(model=inputs.model, reward_funcs=reward_functions(inputs.config, inputs.emit), args=args,
                          train_dataset=inputs.train_rows, eval_dataset=inputs.eval_rows,
                          processing_class=inputs.tokenizer, optimizers=(inputs.optimizer, None),
-                         callbacks=inputs.callbacks)
+                         callbacks=inputs.callbacks, **extra)
 
 
 PLOTS = (("reward (mean and spread)", ("reward", "reward_std")),
