@@ -183,13 +183,17 @@ def test_each_quantisation_is_smaller_and_its_tensor_types_are_recorded(tiny):
     assert not (folders["gguf_q4_0"] / "model.f32.gguf.partial").exists()
 
 
-def test_streaming_yields_the_answer_piece_by_piece(tiny):
+def test_streaming_yields_the_answer_piece_by_piece_and_returns_its_generation(tiny):
+    from ftlab.widgets.playground import drain
+
     folders = tiny.folders
     runtime = FORMATS["gguf_q8_0"].open(folders["gguf_q8_0"])
     for prompt in PROMPTS[:4]:
-        pieces = list(runtime.stream(prompt, MAX_NEW_TOKENS))
-        assert len(pieces) > 1
-        assert "".join(pieces).strip() == runtime.generate(prompt, MAX_NEW_TOKENS).text
+        pieces = []
+        streamed = drain(runtime.stream(prompt, MAX_NEW_TOKENS), pieces.append)
+        whole = runtime.generate(prompt, MAX_NEW_TOKENS)
+        assert len(pieces) > 1 and "".join(pieces).strip() == whole.text == streamed.text
+        assert streamed.new_tokens == whole.new_tokens and streamed.seconds > 0
     runtime.close()
 
 

@@ -154,6 +154,17 @@ def test_an_export_offers_its_run_and_every_built_artifact():
         Playground([])
 
 
+def test_a_run_given_relative_to_the_export_folder_is_named_plainly(tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "out" / "export"
+    shutil.copytree(Path(__file__).parent / "data" / "export", folder)
+    record = json.loads((folder / "export.json").read_text())
+    (folder / "export.json").write_text(json.dumps({**record, "run_dir": "../runs/quickstart-cipher"}))
+    assert export_sources(folder)[0] == str(tmp_path / "out" / "runs" / "quickstart-cipher")
+
+
 def test_two_panes_on_one_source_open_it_once(monkeypatch):
     calls = []
 

@@ -15,6 +15,7 @@ Every button's action is also a method (:meth:`Playground.send`,
 from __future__ import annotations
 
 import html
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -72,7 +73,8 @@ def export_sources(path: str | Path) -> list[str]:
     data = read_export(path)
     run_dir = Path(data.record["run_dir"])
     run = run_dir if run_dir.is_absolute() else data.folder / run_dir
-    return [str(run)] + [str(data.folder / a["path"]) for a in data.artifacts if a["status"] == "ok"]
+    # normpath: export.json keeps the run relative to the export folder (export/../runs/x reads as runs/x)
+    return [os.path.normpath(run)] + [str(data.folder / a["path"]) for a in data.artifacts if a["status"] == "ok"]
 
 
 def drain(stream: Iterator[str], on_piece: Callable[[str], None]) -> Generation | None:

@@ -49,7 +49,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -293,11 +293,20 @@ class LlamaCppRuntime:
         return Generation((choice["message"]["content"] or "").strip(),
                           out["usage"]["completion_tokens"] + ended, seconds)
 
-    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Generator[str, None, Generation]:
+        """Pieces as llama.cpp samples them, one per token (a character split across tokens comes whole, with
+        its last token); the returned Generation counts them as ``generate`` does, end-of-turn token included."""
+        began, pieces, tokens, ended = time.perf_counter(), [], 0, 0
         for chunk in self._completion(messages, max_new_tokens, stream=True):
-            piece = chunk["choices"][0]["delta"].get("content")
+            choice = chunk["choices"][0]
+            piece = choice["delta"].get("content")
             if piece:
+                tokens += 1
+                pieces.append(piece)
                 yield piece
+            if choice.get("finish_reason") == "stop":
+                ended = 1
+        return Generation("".join(pieces).strip(), tokens + ended, time.perf_counter() - began)
 
     def render(self, messages: list[dict]) -> str:
         """The prompt text the GGUF's template makes of a dialogue, as llama-cpp-python renders it."""
