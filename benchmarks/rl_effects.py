@@ -76,7 +76,7 @@ def main() -> None:
     report["grpo_with_rm"] = train(folder, "grpo_rm", "train.stage=grpo", *rl,
                                    f"stage.reward_model={report['rm']['run']}")
     print("grpo_with_rm", json.dumps(report["grpo_with_rm"]), flush=True)
-    report["ppo_with_rm"] = train(folder, "ppo_rm", "train.stage=ppo", *rl, "stage.rewards=",
+    report["ppo_with_rm"] = train(folder, "ppo_rm", "train.stage=ppo", *rl, "stage.rewards=", "stage.beta=0.5",
                                   f"stage.reward_model={report['rm']['run']}")
     print("ppo_with_rm", json.dumps(report["ppo_with_rm"]), flush=True)
     report["total_seconds"] = round(time.time() - start, 1)

@@ -87,12 +87,19 @@ def _date_format(rng: random.Random) -> tuple[str, str]:
             f"{day} {_MONTHS[month - 1]} {year}")
 
 
+# How many letters a half-trained model gets wrong in a cipher answer of the right length: measured on the
+# built-in model after 160 steps of cipher SFT (exact match 0.10), 267 such wrong answers to validation prompts,
+# by count of wrong letters 1, 2, ..., 8.  The wrong letters were any other letter (off by one in only 16% of them).
+_CIPHER_WRONG_LETTERS = (68, 73, 33, 36, 25, 23, 7, 2)
+
+
 def _cipher_near_miss(rng: random.Random, answer: str) -> str:
-    """The answer with one or two letters shifted one place too few or too many: the mistakes a
-    half-trained model makes (it has the pattern, not every letter)."""
+    """The answer with some letters wrong, as a half-trained model gets them wrong (one to eight letters, as often
+    as measured; each replaced by another letter)."""
     letters = list(answer)
-    for i in rng.sample(range(len(letters)), k=min(len(letters), rng.choice((1, 1, 2)))):
-        letters[i] = shift_letters(letters[i], rng.choice((-1, 1)))
+    wrong = rng.choices(range(1, len(_CIPHER_WRONG_LETTERS) + 1), weights=_CIPHER_WRONG_LETTERS)[0]
+    for i in rng.sample(range(len(letters)), k=min(len(letters), wrong)):
+        letters[i] = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != letters[i]])
     return "".join(letters)
 
 
