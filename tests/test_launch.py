@@ -12,7 +12,10 @@ from ftlab.training.sharding import cpu_fsdp
 
 def _validated(command: str):
     """accelerate's launcher reads the printed command as ``accelerate launch`` would, and checks it."""
-    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
+    from accelerate.commands.launch import (
+        _validate_launch_command,
+        launch_command_parser,
+    )
 
     words = shlex.split(command)
     assert words[:2] == ["accelerate", "launch"]
