@@ -32,6 +32,12 @@ def _cmd_config_init(args) -> None:
     print(Config().to_yaml(comments=True))
 
 
+def _print_results(result) -> None:
+    """The run's results as JSON on stdout, once: by the process that writes the run (rank 0 of a launch)."""
+    if result.run.writer:
+        print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+
+
 def _cmd_train(args) -> None:
     from ftlab.config import Config
     from ftlab.training.run_callback import ConsolePrinter
@@ -39,7 +45,7 @@ def _cmd_train(args) -> None:
 
     config = Config.load(args.config).override(args.set or [])
     result = train(config, [ConsolePrinter()])
-    print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+    _print_results(result)
 
 
 def _cmd_resume(args) -> None:
@@ -51,7 +57,7 @@ def _cmd_resume(args) -> None:
         print(json.dumps(resume_pipeline(args.run_dir, [ConsolePrinter()]), indent=2, default=str))
         return
     result = resume(args.run_dir, [ConsolePrinter()])
-    print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+    _print_results(result)
 
 
 def _cmd_pipeline(args) -> None:

@@ -7,6 +7,7 @@ parameters, gradients and optimizer state, checkpoints are sharded (one piece pe
 final/ is gathered into one model that loads in a single process.
 """
 
+import json
 import os
 import shlex
 import shutil
@@ -75,6 +76,7 @@ def test_fsdp_launch_shards_parameters_gradients_and_optimizer_state(fsdp_runs, 
     assert results["status"] == "completed" and results["processes"] == 2 and results["steps"] == 6
     assert results["strategy"] == "fsdp"
     assert "find_unused_parameters" not in log.stderr  # the DDP constructor's warning: no DDP here
+    assert json.loads(log.stdout)["run_dir"] == str(run.path)  # the results, printed once (by rank 0)
     for part in ("weights", "gradients", "optimizer"):
         whole, held = results[f"{part}_mb"], results[f"per_rank_{part}_mb"]
         assert held == pytest.approx(whole / 2, rel=0.02), part  # rotary buffers stay whole: under 1%

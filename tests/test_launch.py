@@ -3,11 +3,14 @@
 import shlex
 
 import pytest
+import torch
 
 from ftlab.config import Config
 from ftlab.errors import FtlabError
 from ftlab.training.launch import Nodes, write_launch_files
 from ftlab.training.sharding import cpu_fsdp
+
+on_cpus = pytest.mark.skipif(torch.cuda.is_available(), reason="what a launch on CPUs refuses")
 
 
 def _validated(command: str):
@@ -57,6 +60,7 @@ def test_one_node_of_several_and_what_a_multi_node_launch_needs(tmp_path):
         write_launch_files(Config(), tmp_path, "ddp", 2, Nodes(2, "head"), node_rank=2)
 
 
+@on_cpus
 def test_an_fsdp_launch_on_cpus_stops_on_what_cannot_shard_there(monkeypatch):
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
     monkeypatch.setenv("WORLD_SIZE", "2")
@@ -73,3 +77,13 @@ def test_an_fsdp_launch_on_cpus_stops_on_what_cannot_shard_there(monkeypatch):
         cpu_fsdp(quantized=True)
     monkeypatch.setenv("WORLD_SIZE", "1")
     assert cpu_fsdp(quantized=True) is False  # one process: nothing to shard, nothing to refuse
+
+
+@on_cpus
+def test_a_deepspeed_launch_on_cpus_stops_instead_of_running_ddp(monkeypatch):
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(FtlabError, match=r"^This launch asks for DeepSpeed ZeRO, which needs CUDA GPUs: on CPUs "
+                                         r"accelerate would run plain DDP instead\. Launch with the FSDP files "
+                                         r"\(ftlab launch-config --strategy fsdp\), which shard on CPUs too\.$"):
+        cpu_fsdp()

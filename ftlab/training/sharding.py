@@ -35,10 +35,17 @@ def requested() -> bool:
 
 def cpu_fsdp(quantized: bool = False) -> bool:
     """Whether this process is one of an FSDP launch on CPUs (so ftlab has to turn accelerate's FSDP on);
-    stops with what to change when the launch asks for something that cannot shard on CPUs."""
+    stops with what to change when the launch asks for something that cannot shard on CPUs (DeepSpeed,
+    which accelerate would also turn into DDP there, among them)."""
     import torch
 
-    if not requested() or int(os.environ.get("WORLD_SIZE", "1")) < 2 or torch.cuda.is_available():
+    if torch.cuda.is_available():
+        return False
+    if os.environ.get("ACCELERATE_USE_DEEPSPEED", "false").lower() == "true":
+        raise FtlabError("This launch asks for DeepSpeed ZeRO, which needs CUDA GPUs: on CPUs accelerate would run "
+                         "plain DDP instead. Launch with the FSDP files (ftlab launch-config --strategy fsdp), which "
+                         "shard on CPUs too.")
+    if not requested() or int(os.environ.get("WORLD_SIZE", "1")) < 2:
         return False
     problems = [f"{name}={os.environ[name]} (set {fix})" for name, bad, fix in UNSUPPORTED_ON_CPU
                 if os.environ.get(name, "").lower() == bad]
