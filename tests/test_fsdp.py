@@ -28,7 +28,7 @@ pytestmark = pytest.mark.distributed
 
 # Six steps of 16 rows (8 per process), logged and checkpointed every 3 (a resumed run's first logged loss
 # averages the steps since the checkpoint, so the two intervals line up).
-SETTINGS = ("data.n_train=256", "data.n_validation=32", "data.n_test=32", "train.max_steps=6",
+SETTINGS = ("data.n_train=128", "data.n_validation=16", "data.n_test=16", "train.max_steps=6",
             "train.logging_steps=3", "train.eval_steps=0", "train.save_steps=3", "eval.at_end=false",
             "eval.timeline_prompts=2")
 LEARNING_RATES = {"full": "1e-3", "lora": "3e-3"}
