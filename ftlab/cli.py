@@ -32,6 +32,12 @@ def _cmd_config_init(args) -> None:
     print(Config().to_yaml(comments=True))
 
 
+def _print_results(result) -> None:
+    """The run's results as JSON on stdout, once: by the process that writes the run (rank 0 of a launch)."""
+    if result.run.writer:
+        print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+
+
 def _cmd_train(args) -> None:
     from ftlab.config import Config
     from ftlab.training.run_callback import ConsolePrinter
@@ -39,7 +45,7 @@ def _cmd_train(args) -> None:
 
     config = Config.load(args.config).override(args.set or [])
     result = train(config, [ConsolePrinter()])
-    print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+    _print_results(result)
 
 
 def _cmd_resume(args) -> None:
@@ -51,7 +57,7 @@ def _cmd_resume(args) -> None:
         print(json.dumps(resume_pipeline(args.run_dir, [ConsolePrinter()]), indent=2, default=str))
         return
     result = resume(args.run_dir, [ConsolePrinter()])
-    print(json.dumps({"run_dir": str(result.run.path), **result.results}, indent=2, default=str))
+    _print_results(result)
 
 
 def _cmd_pipeline(args) -> None:
@@ -72,10 +78,11 @@ def _cmd_compare(args) -> None:
 
 def _cmd_launch(args) -> None:
     from ftlab.config import Config
-    from ftlab.training.launch import write_launch_files
+    from ftlab.training.launch import Nodes, write_launch_files
 
     config = Config.load(args.config).override(args.set or []).validate()
-    print(json.dumps(write_launch_files(config, args.out, args.strategy, args.gpus), indent=2))
+    nodes = Nodes(args.nodes, args.main_address, args.main_port)
+    print(json.dumps(write_launch_files(config, args.out, args.strategy, args.gpus, nodes, args.node_rank), indent=2))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  "launch files for a config and print the command")
     launch.add_argument("config", metavar="CONFIG.yaml")
     launch.add_argument("--strategy", default="ddp", choices=["ddp", "fsdp", "zero2", "zero3"])
-    launch.add_argument("--gpus", type=int, default=2)
+    launch.add_argument("--gpus", type=int, default=2, help="GPUs (processes) per node")
+    launch.add_argument("--nodes", type=int, default=1, help="machines; each gets its own file and command")
+    launch.add_argument("--node-rank", type=int, default=None, help="write only this node's file (0 = the main one)")
+    launch.add_argument("--main-address", default=None, metavar="HOST", help="node 0's address, reachable from all")
+    launch.add_argument("--main-port", type=int, default=29500)
     launch.add_argument("--out", default="launch", metavar="DIR")
     launch.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE")
     launch.set_defaults(run=_cmd_launch)

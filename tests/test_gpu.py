@@ -3,6 +3,11 @@
 Skipped on machines without CUDA (CI); run with ``pytest -m gpu`` where a GPU is lent.
 """
 
+import os
+import shlex
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -11,7 +16,9 @@ from ftlab.config import Config
 from ftlab.models.architecture import inspect_architecture
 from ftlab.models.estimate import GB, Hardware, estimate_memory
 from ftlab.models.tiny_archs import tiny_model
+from ftlab.training.launch import write_launch_files
 from ftlab.training.memory_probe import measure_training_step, prepared_model
+from ftlab.training.rundir import RunDir
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
@@ -32,3 +39,23 @@ def test_estimate_is_within_15_percent_of_the_cuda_allocator_peak(method):
     measured = measure_training_step(prepared if method == "qlora" else prepared.cuda(), run)
     estimate = estimate_memory(inspect_architecture(model.config), run, Hardware(device="cpu"))  # no CUDA context
     assert estimate.total_gb * GB == pytest.approx(measured.peak, rel=0.15)
+
+
+@pytest.mark.distributed
+@pytest.mark.parametrize("strategy", ["zero2", "zero3"])
+def test_deepspeed_zero_trains_from_the_launch_files(small_config, tmp_path, strategy):
+    """The DeepSpeed JSON and accelerate file ``ftlab launch-config`` writes, launched on every GPU here."""
+    gpus = torch.cuda.device_count()
+    config = small_config("train.max_steps=6", "train.logging_steps=3", "train.eval_steps=0", "train.save_steps=3",
+                          "eval.at_end=false", "train.precision=bf16", f"train.run_name={strategy}")
+    written = write_launch_files(config, tmp_path / "launch", strategy, gpus)
+    words = shlex.split(written["command"])
+    done = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", *words[2:]], check=False,
+                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = RunDir(f"{config.train.output_dir}/{strategy}")
+    results = run.read_json("results.json")
+    assert results["status"] == "completed" and results["steps"] == 6 and results["processes"] == gpus
+    assert results["strategy"] == strategy and results["final_loss"] < results["first_loss"]
+    model, _ = ftlab.load_trained(run.path)  # final/ gathered from the ZeRO partitions (16-bit weights on save)
+    assert sum(p.numel() for p in model.parameters()) == results["total_params"]

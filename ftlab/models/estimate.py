@@ -347,6 +347,7 @@ def estimate_memory(model: Any, config: Config | None = None, hardware: Hardware
                            f"divided by {w_div} / {g_div} / {o_div}")
         if w_div > 1:  # one layer is gathered in full while it computes
             weights = weights / w_div + 2 * shape.params_per_layer
+            adapter = adapter / w_div  # FSDP / ZeRO-3 shard the adapters with the layers they sit in (measured)
 
     terms = stage_terms(shape, config, method, numbers, hardware, assumptions)
     activations = activation_bytes(shape, config, method, numbers, hardware.attention, terms.sequences,

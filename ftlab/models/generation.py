@@ -39,8 +39,6 @@ class Generations:
 def generate_scored(model: Any, tokenizer: Any, prompts: list[list[dict] | str], max_new_tokens: int = 32,
                     batch_size: int = 64) -> Generations:
     """One greedy answer per prompt (stripped), with its log-probability, length and time."""
-    import torch
-
     texts = chat_texts(tokenizer, prompts)
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
     was_training = model.training
@@ -52,7 +50,7 @@ def generate_scored(model: Any, tokenizer: Any, prompts: list[list[dict] | str],
             batch = tokenizer(texts[start:start + batch_size], return_tensors="pt", padding=True,
                               add_special_tokens=False).to(device)
             began = time.perf_counter()
-            with torch.inference_mode():
+            with _without_grad(model):
                 generated = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
                                            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
                                            output_scores=True, return_dict_in_generate=True)
@@ -69,6 +67,16 @@ def generate_scored(model: Any, tokenizer: Any, prompts: list[list[dict] | str],
         tokenizer.padding_side = side
         model.train(was_training)
     return out
+
+
+def _without_grad(model: Any) -> Any:
+    """``inference_mode``, except for a model FSDP shards (a launch with the FSDP config): the weights it
+    gathers for a forward pass would become inference tensors, which the next training step cannot write."""
+    import torch
+    from torch.distributed.fsdp import FSDPModule
+
+    sharded = any(isinstance(m, FSDPModule) for m in model.modules())
+    return torch.no_grad() if sharded else torch.inference_mode()
 
 
 def _answer_mask(tokens: Any, eos_id: int | None, pad_id: int | None) -> Any:

@@ -217,3 +217,33 @@ def estimate_vs_measured(archs: list[str], methods: list[str], settings: list[st
             except FtlabError as exc:
                 rows.append({"model": arch, "method": method, "unsupported": str(exc)})
     return rows
+
+
+def compare_sharded_run(run_dir: Any) -> dict:
+    """A sharded row of the estimate-vs-measured table: what one process of a finished multi-process run
+    held (``per_rank_*`` in its results.json) next to the estimator's per-GPU figures for the same setup.
+
+    The estimator's weights under FSDP / ZeRO-3 include one decoder layer gathered in full while it
+    computes; a measurement after training sees only the shard at rest, so measured weights are lower
+    by about that layer.  Gradients and optimizer state are sharded alike in both.
+    """
+    from ftlab.errors import FtlabError
+    from ftlab.models.estimate import GB, Hardware, estimate_memory
+    from ftlab.training.rundir import RunDir
+
+    run = RunDir(run_dir)
+    results, config = run.read_json("results.json"), run.config()
+    if "per_rank_weights_mb" not in results:
+        raise FtlabError(f"{run.path} has no per-rank memory in results.json: it was not a finished run of "
+                         "several processes (FSDP or DDP).")
+    strategy = "ddp" if results["strategy"] == "ddp" else "fsdp"
+    processes = results["processes"]
+    estimate = estimate_memory(config.model.name, config, Hardware(gpus=processes, strategy=strategy, device="cpu"))
+    parts = estimate.breakdown
+    estimated = {"weights": (parts["weights"] + parts["adapter"]) * GB / MB,
+                 "gradients": parts["gradients"] * GB / MB, "optimizer": parts["optimizer"] * GB / MB}
+    row = {"model": config.model.name, "method": config.method.name, "strategy": f"{strategy} x{processes}"}
+    for part, value in estimated.items():
+        row[f"{part} MB/rank estimated"] = round(value, 3)
+        row[f"{part} MB/rank measured"] = results[f"per_rank_{part}_mb"]
+    return row

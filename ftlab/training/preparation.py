@@ -130,15 +130,25 @@ def remember_initial_adapter(model: Any, config: Any, folder: Path) -> None:
 
 
 def save_final(trainer: Any, config: Any, final_dir: Path, initial_adapter: Path) -> None:
-    """Save the trained model or adapter so that it loads on the unchanged base model."""
-    if method_of(config).rewrites_base:
-        if not trainer.is_world_process_zero():
-            return
-        trainer.model.save_pretrained(str(final_dir), path_initial_model_for_weight_conversion=str(initial_adapter))
-        trainer.processing_class.save_pretrained(str(final_dir))
-        shutil.rmtree(initial_adapter, ignore_errors=True)
-    else:
+    """Save the trained model or adapter so that it loads on the unchanged base model.
+
+    Under FSDP the weights are sharded over the processes: every process takes part in
+    gathering them into one full state dict, which the first one writes, so that
+    final/ loads in a single process like any other run's.
+    """
+    rewrites, sharded = method_of(config).rewrites_base, getattr(trainer, "is_fsdp_enabled", False)
+    if not rewrites and not sharded:
         trainer.save_model(str(final_dir))
+        return
+    state_dict = trainer.accelerator.get_state_dict(trainer.model) if sharded else None
+    if not trainer.is_world_process_zero():
+        return
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    conversion = {"path_initial_model_for_weight_conversion": str(initial_adapter)} if rewrites else {}
+    model.save_pretrained(str(final_dir), state_dict=state_dict, **conversion)
+    trainer.processing_class.save_pretrained(str(final_dir))
+    if rewrites:
+        shutil.rmtree(initial_adapter, ignore_errors=True)
 
 
 def trainable_parameters(config: Any) -> tuple[int, int]:

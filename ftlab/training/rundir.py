@@ -65,6 +65,11 @@ class RunDir:
             run.write_json("results.json", {"status": "running", "started": time.time(), "processes": world})
         return run
 
+    @classmethod
+    def reopen(cls, path: str | Path) -> "RunDir":
+        """An existing run directory, to continue it; in a multi-process launch only the first process writes."""
+        return cls(path, writer=_process_rank()[0] == 0)
+
     @property
     def checkpoints_dir(self) -> Path:
         return self.path / "checkpoints"

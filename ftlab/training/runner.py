@@ -99,6 +99,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     from ftlab.data.sources import load_data
     from ftlab.models.loader import load_tokenizer
     from ftlab.training import preparation
+    from ftlab.training.sharding import enable_cpu_fsdp
     from ftlab.training.stages import TrainerInputs
 
     stage = STAGES[config.train.stage]
@@ -126,9 +127,12 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
         shown = examples(data["validation"], system)[:config.eval.timeline_prompts]
         budget = default_max_new_tokens(config) or 64
         extra.append(GenerationTimeline(emit, shown, tokenizer, budget, config.eval.batch_size))
+    arguments = training_arguments(config, run)
+    if enable_cpu_fsdp(preparation.method_of(config).quantized):
+        arguments["accelerator_config"] = {"use_configured_state": True}  # the FSDP state made above
     trainer = stage.build_trainer(TrainerInputs(
         config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
-        arguments=training_arguments(config, run), callbacks=callbacks + extra,
+        arguments=arguments, callbacks=callbacks + extra,
         optimizer=preparation.make_optimizer(model, config), emit=emit))
     trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
     for callback in trainer.callback_handler.callbacks:
@@ -165,6 +169,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
     from ftlab.monitor.sampling import peak_rss_mb
     from ftlab.training.advice import explain_failure
     from ftlab.training.preparation import count_parameters, save_final
+    from ftlab.training.sharding import layout
     from ftlab.training.tensor_memory import tensor_memory
 
     monitor = RunMonitor(run, listeners)
@@ -210,7 +215,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         first_loss=losses[0] if losses else None, final_loss=losses[-1] if losses else None,
         final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1),
         seconds_per_step=round(seconds / max(trainer.state.global_step - first_step, 1), 4),
-        **tensor_memory(trainer.model, trainer.optimizer), **_keep_best(trainer, run))
+        **tensor_memory(trainer.model, trainer.optimizer), **layout(trainer), **_keep_best(trainer, run))
     if stage.measure is not None and run.writer:
         results = run.update_results(stage_after=_measure(stage, trainer.model, trainer.processing_class, config,
                                                           data))
@@ -274,13 +279,19 @@ def resume(run_dir: str | Path, listeners: list[Listener] | tuple = ()) -> Train
     """
     from transformers.trainer_utils import get_last_checkpoint
 
-    run = RunDir(run_dir)
+    from ftlab.training import sharding
+
+    run = RunDir.reopen(run_dir)
     if not (run.path / "config.yaml").is_file():
         raise FtlabError(f"{run.path} is not a run directory (it has no config.yaml).")
     checkpoint = get_last_checkpoint(str(run.checkpoints_dir)) if run.checkpoints_dir.is_dir() else None
     if checkpoint is None:
         raise FtlabError(f"{run.path} has no checkpoint to resume from; train it again with "
                          "train.save_steps > 0 so that checkpoints are written.")
+    if any(Path(checkpoint).glob("pytorch_model_fsdp_*")) and not sharding.requested():
+        raise FtlabError(f"{checkpoint} holds FSDP-sharded weights and optimizer state (one piece per process); "
+                         "resume it under an FSDP launch, as it was trained: accelerate launch --config_file "
+                         f"<its accelerate_fsdp.yaml> -m ftlab.cli resume {run.path}")
     step = int(Path(checkpoint).name.split("-")[-1])
     run.truncate("metrics", after_step=step)  # the resumed run logs these steps again
     run.truncate("generations", after_step=step - 1)  # the timeline answers again at the resumed step
