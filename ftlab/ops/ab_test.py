@@ -33,9 +33,10 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -55,7 +56,7 @@ MIN_USERS = 30  # per arm, before the gate decides anything
 
 def user_point(user_id: str, salt: str = "") -> float:
     """Where a user falls on [0, 1): a hash of the experiment's name (``salt``) and the user id."""
-    digest = hashlib.sha256(f"{salt}\x00{user_id}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{salt}\x00{user_id}".encode()).hexdigest()
     return int(digest[:15], 16) / 16 ** 15
 
 
@@ -63,7 +64,7 @@ def check_weights(weights: Mapping[str, float]) -> None:
     if not weights:
         raise FtlabError("weights: give at least one version with a weight, e.g. {'1': 0.9, '2': 0.1}.")
     bad = [f"{version}={weight!r}" for version, weight in weights.items()
-           if not isinstance(weight, (int, float)) or weight < 0 or weight != weight]
+           if not isinstance(weight, (int, float)) or not weight >= 0]  # NaN is not >= 0
     if bad:
         raise FtlabError(f"weights: {', '.join(bad)}: a weight is a number >= 0 (a share of the traffic).")
     if sum(weights.values()) <= 0:
@@ -151,7 +152,7 @@ class ABAnalysis:
                        f"{self._figure(self.min_effect, True)}: any difference is smaller than that.")
 
     def to_json(self) -> dict:
-        arm = lambda a: {"version": a.version, "users": a.users, "requests": a.requests,  # noqa: E731
+        arm = lambda a: {"version": a.version, "users": a.users, "requests": a.requests,
                          "mean": round(a.mean, 6), "interval": [round(x, 6) for x in a.interval]}
         return {"control": arm(self.control_arm), "candidate": arm(self.candidate_arm), "metric": self.metric,
                 "level": self.level, "difference": round(self.difference, 6),
@@ -261,7 +262,7 @@ def decide(analysis: ABAnalysis, min_users: int = MIN_USERS) -> GateDecision:
     return GateDecision("continue", f"not decided yet: {a.summary()}", a)
 
 
-def apply_gate(decision: GateDecision, registry: "ModelRegistry", name: str, alias: str = "production") -> GateDecision:
+def apply_gate(decision: GateDecision, registry: ModelRegistry, name: str, alias: str = "production") -> GateDecision:
     """Carry out the decision on ``name@alias``: versions are the registry's version numbers."""
     a = decision.analysis
     if decision.action == "promote":

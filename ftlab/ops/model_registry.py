@@ -130,6 +130,10 @@ class ModelRegistry:
             Path(self.uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         from mlflow import MlflowClient
+        from mlflow.telemetry.client import get_telemetry_client, set_telemetry_client
+
+        if get_telemetry_client() is not None:  # mlflow was imported before: drop the client it started
+            set_telemetry_client()  # reads the variable again and sets no client
 
         _quiet_mlflow_logs()  # after the import: importing mlflow sets its own levels
 

@@ -10,7 +10,7 @@ logs; a notebook shows a test on them where no real users are.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
