@@ -111,6 +111,7 @@ class ABAnalysis:
     min_effect: float
     power: float
     users_needed: int  # more users (both arms, at the current split) to find min_effect with this power
+    users_required: int  # all the users that takes (those seen included)
     standard_error: float
     method: str = "bootstrap over users within each arm"
     unlogged: int = 0  # requests of these versions whose outcome is not known yet
@@ -158,7 +159,7 @@ class ABAnalysis:
                 "level": self.level, "difference": round(self.difference, 6),
                 "interval": [round(x, 6) for x in self.interval], "p_value": round(self.p_value, 6),
                 "prob_better": round(self.prob_better, 6), "verdict": self.verdict, "min_effect": self.min_effect,
-                "power": self.power, "users_needed": self.users_needed,
+                "power": self.power, "users_needed": self.users_needed, "users_required": self.users_required,
                 "standard_error": round(self.standard_error, 6), "method": self.method,
                 "unlogged": self.unlogged, "summary": self.summary()}
 
@@ -223,10 +224,10 @@ def analyse(records: Iterable[RequestRecord], control: str, candidate: str, metr
     se = float(differences.std(ddof=1))
     z = NormalDist().inv_cdf((1 + level) / 2) + NormalDist().inv_cdf(power)
     users = arms[control].users + arms[candidate].users
-    needed = users * (se * z / min_effect) ** 2 if se > 0 else users
+    required = math.ceil(users * (se * z / min_effect) ** 2) if se > 0 else users
     return ABAnalysis(control, candidate, metric, level, arms[control], arms[candidate], difference,
                       _percentiles(differences, level), max(p_value, 1 / resamples), float(np.mean(differences > 0)),
-                      min_effect, power, max(0, math.ceil(needed - users)), se,
+                      min_effect, power, max(0, required - users), required, se,
                       unlogged=sides[control][2] + sides[candidate][2])
 
 
