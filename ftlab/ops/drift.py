@@ -33,6 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,15 @@ class Reference:
             raise FtlabError(f"{source}: no prompts to compare traffic with.")
         return cls(list(prompts), list(answers), [count_tokens(p) for p in prompts],
                    [count_tokens(a) for a in answers], source)
+
+    @cached_property
+    def prompt_units(self) -> list[Counter]:
+        """Each prompt's text units, counted once however many reports read them."""
+        return [Counter(text_units(p)) for p in self.prompts]
+
+    @cached_property
+    def unit_totals(self) -> Counter:
+        return sum(self.prompt_units, Counter())
 
 
 def reference_from_run(run_dir: str | Path, split: str = "train", limit: int = REFERENCE_LIMIT) -> Reference:
@@ -164,20 +174,30 @@ def psi(reference: Sequence[float], live: Sequence[float], bins: int = 10) -> fl
     return float(np.sum((q - r) * np.log(q / r)))
 
 
-def _noise(reference: list, n: int, statistic: Callable[[list, list], float], seed: int = 0) -> float:
-    """The mean of ``statistic(rest, sample)`` over draws of ``n`` reference items against the rest: what the
-    statistic reads on ``n`` requests when nothing changed."""
+def _draws(size: int, n: int, seed: int = 0):
+    """``NOISE_DRAWS`` random picks of ``n`` of ``size`` items (at most half of them), as index arrays."""
     rng = np.random.default_rng(seed)
-    n = min(n, len(reference) // 2)
-    if n < 1:
-        return 0.0
+    n = min(n, size // 2)
+    return [rng.choice(size, n, replace=False) for _ in range(NOISE_DRAWS)] if n >= 1 else []
+
+
+def _length_noise(reference: list[float], n: int) -> float:
+    """The mean PSI of ``n`` reference values against the rest: what the PSI reads on ``n`` requests when
+    nothing changed."""
+    values = np.asarray(reference, dtype=float)
+    draws = _draws(len(values), n)
+    return float(np.mean([psi(np.delete(values, picked), values[picked]) for picked in draws])) if draws else 0.0
+
+
+def _vocabulary_noise(reference: Reference, n: int) -> float:
+    """The mean Jensen-Shannon divergence between ``n`` reference prompts and the rest (the same idea)."""
     values = []
-    for _ in range(NOISE_DRAWS):
-        picked = np.zeros(len(reference), dtype=bool)
-        picked[rng.choice(len(reference), n, replace=False)] = True
-        values.append(statistic([x for x, p in zip(reference, picked) if not p],
-                                [x for x, p in zip(reference, picked) if p]))
-    return float(np.mean(values))
+    for picked in _draws(len(reference.prompts), n):
+        sample: Counter = Counter()
+        for i in picked:
+            sample.update(reference.prompt_units[i])
+        values.append(jensen_shannon(reference.unit_totals - sample, sample))
+    return float(np.mean(values)) if values else 0.0
 
 
 def over_represented(reference: Counter, live: Counter, k: int = 8) -> list[str]:
@@ -242,7 +262,7 @@ class DriftReport:
 def _length_check(name: str, what: str, unit: str, reference: list[float], live: list[float],
                   limits: Thresholds, enough: bool) -> DriftCheck:
     value = psi(reference, live)
-    noise = _noise(reference, len(live), psi)
+    noise = _length_noise(reference, len(live))
     ref_median, live_median = float(np.median(reference)), float(np.median(live))
     alert = enough and value - noise > limits.psi
     direction = "longer" if live_median > ref_median else "shorter"
@@ -269,10 +289,9 @@ def summarise(records: Sequence[RequestRecord], reference: Reference, limits: Th
     else:
         checks.append(DriftCheck("prompt_tokens", None, limits.psi, False,
                                  "prompt tokens: not logged (prompt_tokens is 0), not compared"))
-    ref_units, live_units = unit_counts(reference.prompts), unit_counts([r.prompt for r in records])
+    ref_units, live_units = reference.unit_totals, unit_counts([r.prompt for r in records])
     js = jensen_shannon(ref_units, live_units)
-    per_prompt = [Counter(text_units(p)) for p in reference.prompts]  # counted once, summed per noise draw
-    js_noise = _noise(per_prompt, n, lambda a, b: jensen_shannon(sum(a, Counter()), sum(b, Counter())))
+    js_noise = _vocabulary_noise(reference, n)
     new_units = over_represented(ref_units, live_units)
     js_alert = enough and js - js_noise > limits.js
     shown = ", ".join(show_unit(u) for u in new_units[:5])

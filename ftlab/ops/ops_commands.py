@@ -86,7 +86,7 @@ def _cmd_drift(args) -> int:
 
     limits = Thresholds(psi=args.psi, js=args.js, refusal_rate=args.refusal_rate, latency_p95_s=args.latency_p95,
                         min_requests=args.min_requests)
-    report = summarise(read_requests(args.log), reference_from_run(args.run), limits)
+    report = summarise(read_requests(args.log), reference_from_run(args.run_dir), limits)
     if args.json:
         _print(report.to_json())
     else:
@@ -157,7 +157,7 @@ def add_ops_commands(commands) -> None:
     drift = commands.add_parser("drift", help="compare a request log with a run's training data (lengths, "
                                 "vocabulary, refusals, latency); exits 1 on an alert")
     drift.add_argument("log", metavar="REQUESTS.jsonl")
-    drift.add_argument("--run", required=True, metavar="RUN_DIR", help="the run whose training data is the reference")
+    drift.add_argument("--run", required=True, dest="run_dir", metavar="RUN_DIR", help="the run whose training data is the reference")
     drift.add_argument("--json", action="store_true")
     drift.add_argument("--psi", type=float, default=default.psi, help="length alert: PSI above noise")
     drift.add_argument("--js", type=float, default=default.js, help="vocabulary alert: Jensen-Shannon bits above noise")
