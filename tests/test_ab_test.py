@@ -52,7 +52,7 @@ def test_the_split_is_the_same_in_another_process():
     code = ("import json; from ftlab.ops.ab_test import choose_version; "
             f"print(json.dumps([choose_version(u, {HALF!r}, 'exp') for u in {users!r}]))")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(Path(__file__).parent.parent)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(out.stdout) == here
 
 

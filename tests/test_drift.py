@@ -15,8 +15,17 @@ from ftlab.cli import main
 from ftlab.data.rows import training_rows
 from ftlab.data.tasks import build_splits
 from ftlab.errors import FtlabError
-from ftlab.ops.drift import Reference, Thresholds, drift_over_time, jensen_shannon, psi, reference_from_run, \
-    summarise, text_units, unit_counts
+from ftlab.ops.drift import (
+    Reference,
+    Thresholds,
+    drift_over_time,
+    jensen_shannon,
+    psi,
+    reference_from_run,
+    summarise,
+    text_units,
+    unit_counts,
+)
 from ftlab.ops.request_log import RequestLog, RequestRecord
 
 CHINESE = [json.loads(line)["text"] for line in
@@ -43,8 +52,8 @@ def traffic(pairs, latency: float = 0.2, start: int = 0) -> list[RequestRecord]:
 
 def test_text_units_are_cjk_characters_and_trigrams_of_other_words():
     assert text_units("你好 Abc 2031") == ["你", "好", " ab", "abc", "bc ", " 00", "000", "000", "00 "]
-    assert text_units("请联系张三zhangsan") == ["请", "联", "系", "张", "三", " zh", "zha", "han", "ang", "ngs",
-                                               "gsa", "san", "an "]
+    assert text_units("请联系张三zhangsan") == ["请", "联", "系", "张", "三", " zh", "zha", "han", "ang",
+                                               "ngs", "gsa", "san", "an "]
     same = unit_counts(["abc def"])
     assert jensen_shannon(same, same) == 0.0
     assert jensen_shannon(unit_counts(["abc"]), unit_counts(["你好"])) == pytest.approx(1.0)

@@ -16,7 +16,11 @@ import pytest
 
 from ftlab.cli import main
 from ftlab.errors import FtlabError
-from ftlab.ops.model_registry import ModelRegistry, default_registry_uri, pointed, resolve_uri
+from ftlab.ops.model_registry import (
+    default_registry_uri,
+    pointed,
+    resolve_uri,
+)
 
 EXPORT_RECORD = Path(__file__).parent / "data" / "export" / "export.json"
 
@@ -214,6 +218,7 @@ def test_mlflow_telemetry_is_off_outside_tests_too(registry_database, tmp_path, 
             f"ModelRegistry('sqlite:///{tmp_path / 'mlflow.db'}')\n"
             "from mlflow.telemetry.client import get_telemetry_client\n"
             "print(get_telemetry_client())")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                         check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == (["True", "None"] if mlflow_first else ["None"])

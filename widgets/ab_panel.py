@@ -129,6 +129,7 @@ class ABPanel:
         self.control, self.candidate = str(control), str(candidate)
         self.registry, self.name, self.alias = registry, name, alias
         self.decision: GateDecision | None = None
+        self.error: str | None = None
         self.metric = W.Dropdown(options=[("win rate", "win"), ("mean score", "score")], value=metric,
                                  description="metric")
         self.level = W.Dropdown(options=[("90%", 0.9), ("95%", 0.95), ("99%", 0.99)], value=LEVEL,
@@ -155,8 +156,17 @@ class ABPanel:
         return running_analyses(self.records, self.control, self.candidate, self.metric.value, self.level.value)
 
     def refresh(self) -> None:
-        """Re-run the analysis with the controls' values and redraw."""
-        self.analysis = self._analyse()
+        """Re-run the analysis with the controls' values and redraw; a setting the log cannot answer (a metric
+        it has no outcomes for) shows why in place of the table and keeps the last figure."""
+        try:
+            self.analysis = self._analyse()
+        except FtlabError as exc:
+            self.error = str(exc)
+            self.table.value = f"<p style='color:#b91c1c'><b>cannot analyse:</b> {html.escape(self.error)}</p>"
+            self.gate_button.disabled = True
+            return
+        self.error = None
+        self.gate_button.disabled = self.registry is None or self.name is None
         self.decision = None
         self.table.value = ab_html(self.analysis)
         fresh = ab_figure(self.analysis, self._running())

@@ -145,7 +145,8 @@ class ABAnalysis:
                 f"{self._figure(self.difference, True)}, {self.level:.0%} interval [{self._figure(lo, True)}, "
                 f"{self._figure(hi, True)}], p = {self.p_value:.3g}. ")
         if self.significant:
-            return text + f"Version {c.version} is {self.verdict} than version {b.version} at the {self.level:.0%} level."
+            return text + (f"Version {c.version} is {self.verdict} than version {b.version} at the "
+                           f"{self.level:.0%} level.")
         if self.users_needed:
             return text + (f"No difference found yet: about {self.users_needed} more users would find a difference "
                            f"of {self._figure(self.min_effect, True)} with {self.power:.0%} probability.")

@@ -270,7 +270,8 @@ def _length_check(name: str, what: str, unit: str, reference: list[float], live:
         message = (f"{what} are {direction} than in training: median {live_median:g} {unit} vs {ref_median:g} "
                    f"(PSI {value:.2f}, {noise:.2f} from sampling alone; alert above {limits.psi:g} more)")
     else:
-        message = f"{what}: median {live_median:g} {unit} vs {ref_median:g} in training (PSI {value:.2f}, noise {noise:.2f})"
+        message = (f"{what}: median {live_median:g} {unit} vs {ref_median:g} in training (PSI {value:.2f}, "
+                   f"noise {noise:.2f})")
     return DriftCheck(name, value, limits.psi, alert, message, noise, live_median, ref_median)
 
 

@@ -157,7 +157,8 @@ def add_ops_commands(commands) -> None:
     drift = commands.add_parser("drift", help="compare a request log with a run's training data (lengths, "
                                 "vocabulary, refusals, latency); exits 1 on an alert")
     drift.add_argument("log", metavar="REQUESTS.jsonl")
-    drift.add_argument("--run", required=True, dest="run_dir", metavar="RUN_DIR", help="the run whose training data is the reference")
+    drift.add_argument("--run", required=True, dest="run_dir", metavar="RUN_DIR",
+                       help="the run whose training data is the reference")
     drift.add_argument("--json", action="store_true")
     drift.add_argument("--psi", type=float, default=default.psi, help="length alert: PSI above noise")
     drift.add_argument("--js", type=float, default=default.js, help="vocabulary alert: Jensen-Shannon bits above noise")
