@@ -56,7 +56,7 @@ def test_versions_record_their_run_data_config_eval_and_export(model_registry, l
     copy = Path(model_registry.client.download_artifacts(second.mlflow_run_id, "ftlab", str(tmp_path)))
     for name in second.records:
         assert (copy / name).read_bytes() == (evaluated_run / name).read_bytes()
-    listed = model_registry.list()
+    listed = model_registry.versions()
     assert [(v.name, v.version, v.aliases) for v in listed] == [("repeat", 1, []), ("repeat", 2, [])]
 
 

@@ -5,6 +5,7 @@
 be promoted and rolled back; ``request_log`` is the record a server writes,
 one JSON line per answered request; ``ab_test`` splits traffic sticky per
 user, analyses the logged outcomes and decides a promotion; ``drift``
-compares logged traffic with the run's training data.  The HTTP server calls
-these; they never call it.
+compares logged traffic with the run's training data; ``simulate`` makes A/B
+logs with known win rates; ``ops_commands`` is their command line.  The HTTP
+server calls these; they never call it.
 """

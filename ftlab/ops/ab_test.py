@@ -130,7 +130,8 @@ class ABAnalysis:
     def significant(self) -> bool:
         return self.verdict != "no difference found"
 
-    def _figure(self, value: float, signed: bool = False) -> str:
+    def in_words(self, value: float, signed: bool = False) -> str:
+        """A figure of this metric as the summary writes it: 62.5% or +4.0 points for a win rate."""
         if self.metric == "win":
             return f"{value * 100:+.1f} points" if signed else f"{value * 100:.1f}%"
         return f"{value:+.3g}" if signed else f"{value:.3g}"
@@ -140,18 +141,18 @@ class ABAnalysis:
         name = "win rate" if self.metric == "win" else "mean score"
         c, b = self.candidate_arm, self.control_arm
         lo, hi = self.interval
-        text = (f"{name}: version {c.version} {self._figure(c.mean)} ({c.users} users, {c.requests} requests) vs "
-                f"version {b.version} {self._figure(b.mean)} ({b.users} users, {b.requests} requests); difference "
-                f"{self._figure(self.difference, True)}, {self.level:.0%} interval [{self._figure(lo, True)}, "
-                f"{self._figure(hi, True)}], p = {self.p_value:.3g}. ")
+        text = (f"{name}: version {c.version} {self.in_words(c.mean)} ({c.users} users, {c.requests} requests) vs "
+                f"version {b.version} {self.in_words(b.mean)} ({b.users} users, {b.requests} requests); difference "
+                f"{self.in_words(self.difference, True)}, {self.level:.0%} interval [{self.in_words(lo, True)}, "
+                f"{self.in_words(hi, True)}], p = {self.p_value:.3g}. ")
         if self.significant:
             return text + (f"Version {c.version} is {self.verdict} than version {b.version} at the "
                            f"{self.level:.0%} level.")
         if self.users_needed:
             return text + (f"No difference found yet: about {self.users_needed} more users would find a difference "
-                           f"of {self._figure(self.min_effect, True)} with {self.power:.0%} probability.")
+                           f"of {self.in_words(self.min_effect, True)} with {self.power:.0%} probability.")
         return text + (f"No difference found, and the test had {self.power:.0%} power for a difference of "
-                       f"{self._figure(self.min_effect, True)}: any difference is smaller than that.")
+                       f"{self.in_words(self.min_effect, True)}: any difference is smaller than that.")
 
     def to_json(self) -> dict:
         arm = lambda a: {"version": a.version, "users": a.users, "requests": a.requests,
@@ -259,7 +260,7 @@ def decide(analysis: ABAnalysis, min_users: int = MIN_USERS) -> GateDecision:
     if a.verdict == "worse":
         return GateDecision("rollback", f"version {a.candidate} is worse: {a.summary()}", a)
     if a.users_needed == 0:
-        return GateDecision("rollback", f"version {a.candidate} is not better by {a._figure(a.min_effect, True)} "
+        return GateDecision("rollback", f"version {a.candidate} is not better by {a.in_words(a.min_effect, True)} "
                             f"or more: {a.summary()}", a)
     return GateDecision("continue", f"not decided yet: {a.summary()}", a)
 

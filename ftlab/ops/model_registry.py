@@ -224,7 +224,7 @@ class ModelRegistry:
             tags={**facts, "ftlab.metrics": json.dumps(metrics), "ftlab.records": json.dumps(records)})
         return self._info(mv)
 
-    def list(self, name: str | None = None) -> list[VersionInfo]:
+    def versions(self, name: str | None = None) -> list[VersionInfo]:
         """Every version of ``name`` (or of every registered model), oldest first."""
         names = [self._model(name).name] if name else self._names()
         out = []

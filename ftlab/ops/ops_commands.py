@@ -32,7 +32,7 @@ def _cmd_register(args) -> None:
 
 
 def _cmd_list(args) -> None:
-    versions = _registry(args).list(args.name)
+    versions = _registry(args).versions(args.name)
     if args.json:
         _print([v.to_json() for v in versions])
         return
