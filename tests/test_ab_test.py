@@ -180,6 +180,11 @@ def test_the_gate_promotes_a_better_candidate_and_rolls_back_a_worse_one(model_r
     # worse again while production is already the control: nothing to roll back, the candidate stops
     decision = apply_gate(decide(analyse(worse, "1", "2")), model_registry, "repeat")
     assert decision.applied == "repeat@production stays at version 1; stop sending traffic to version 2"
+    labelled = [RequestRecord(**{**r.__dict__, "version": {"1": "base", "2": "tuned"}[r.version]}) for r in worse]
+    with pytest.raises(FtlabError) as err:
+        apply_gate(decide(analyse(labelled, "base", "tuned")), model_registry, "repeat")
+    assert str(err.value) == ("the log names versions 'base' and 'tuned'; the gate moves repeat@production between "
+                              "registry versions, so the server must log their numbers (e.g. '1' and '2').")
 
 
 def test_the_gate_waits_for_users_and_stops_a_candidate_that_is_not_better():

@@ -268,6 +268,9 @@ def decide(analysis: ABAnalysis, min_users: int = MIN_USERS) -> GateDecision:
 def apply_gate(decision: GateDecision, registry: ModelRegistry, name: str, alias: str = "production") -> GateDecision:
     """Carry out the decision on ``name@alias``: versions are the registry's version numbers."""
     a = decision.analysis
+    if not (a.control.isdigit() and a.candidate.isdigit()):
+        raise FtlabError(f"the log names versions {a.control!r} and {a.candidate!r}; the gate moves {name}@{alias} "
+                         "between registry versions, so the server must log their numbers (e.g. '1' and '2').")
     if decision.action == "promote":
         registry.promote(name, int(a.candidate), alias, reason=f"A/B gate: {decision.reason}")
         decision.applied = f"{name}@{alias} -> version {a.candidate}"
