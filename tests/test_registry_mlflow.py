@@ -120,6 +120,9 @@ def test_mistakes_get_messages_that_say_what_to_do(model_registry, lora_run, tmp
         lambda: model_registry.register(tmp_path / "nowhere", "x"):
             f"{tmp_path / 'nowhere'}: no such folder; give a run directory (the folder `ftlab train` wrote, with "
             "config.yaml, results.json and final/).",
+        lambda: model_registry.register(lora_run, "team/cipher"):
+            "--name 'team/cipher': a registered model's name is what models:/NAME@ALIAS addresses, so it has no "
+            "'/', '@' or ':' and no spaces at its ends; e.g. cipher-lora.",
         lambda: model_registry.register(tmp_path, "x"):
             f"{tmp_path} is not a run directory: it has no config.yaml, results.json, final. Register the folder "
             "`ftlab train` wrote for one run (under train.output_dir, default runs/).",

@@ -194,6 +194,9 @@ class ModelRegistry:
         """A new version of ``name`` (created if new) recording the run directory (see the module docstring)."""
         from mlflow.exceptions import MlflowException
 
+        if not name or any(c in name for c in "/@:") or name != name.strip():
+            raise FtlabError(f"--name {name!r}: a registered model's name is what models:/NAME@ALIAS addresses, so "
+                             "it has no '/', '@' or ':' and no spaces at its ends; e.g. cipher-lora.")
         path = check_run_dir(run_dir)
         config = read_yaml(path / "config.yaml")
         data = read_json(path / "data.json")
