@@ -155,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ftlab.export.export_commands import add_export_commands
 
     add_export_commands(commands)
+
+    from ftlab.ops.ops_commands import add_ops_commands
+
+    add_ops_commands(commands)  # registry, ab, drift
     return parser
 
 

@@ -59,3 +59,24 @@ def lora_run(tmp_path_factory):
         "train.eval_steps=6", "train.save_steps=6", "train.learning_rate=3e-3", "eval.at_end=false",
         "eval.timeline_prompts=0", "eval.resamples=100"])
     return train(config).run.path
+
+
+@pytest.fixture(scope="session")
+def registry_database(tmp_path_factory):
+    """An empty MLflow registry database with its tables created (about 10 s, once): tests copy the file."""
+    from ftlab.ops.model_registry import ModelRegistry
+
+    return ModelRegistry(f"sqlite:///{tmp_path_factory.mktemp('registry') / 'mlflow.db'}").uri[len("sqlite:///"):]
+
+
+@pytest.fixture
+def model_registry(registry_database, tmp_path):
+    """A fresh, empty model registry in this test's folder (a copy of the session's empty database)."""
+    import shutil
+
+    from ftlab.ops.model_registry import ModelRegistry
+
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    shutil.copy(registry_database, folder / "mlflow.db")
+    return ModelRegistry(f"sqlite:///{folder / 'mlflow.db'}")
