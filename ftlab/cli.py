@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ftlab.export.export_commands import add_export_commands
 
     add_export_commands(commands)
+
+    from ftlab.serving.serve_commands import add_serve_commands
+
+    add_serve_commands(commands)
     return parser
 
 

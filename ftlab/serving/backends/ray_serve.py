@@ -1,0 +1,79 @@
+"""Ray Serve: the same app in N replicas, each with its own copy of the model, behind Ray's HTTP proxy.
+
+Each replica builds the app when it starts (``__serve_build_asgi_app__``) and
+so opens the model in its own process; Ray's router spreads requests over the
+replicas and queues those no replica can take yet.  On SIGTERM or Ctrl-C the
+command shuts Ray Serve down, which lets each replica finish the requests it
+holds (up to ``DRAIN_SECONDS``) before it stops.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from dataclasses import replace
+
+from ftlab.serving.backends import Backend
+from ftlab.serving.settings import ServeSettings
+
+DEFAULT_REPLICAS = 2
+DRAIN_SECONDS = 120
+
+
+def unavailable() -> str | None:
+    try:
+        import ray.serve  # noqa: F401
+    except ImportError:
+        return "Ray Serve is not installed; pip install 'ftlab[serve]' (or pip install 'ray[serve]')."
+    return None
+
+
+class Replica:
+    """One Ray Serve replica: the settings travel, the model is opened in the replica's process."""
+
+    def __init__(self, settings: ServeSettings):
+        self.settings = settings
+
+    def __serve_build_asgi_app__(self):
+        from ftlab.serving.app import build_app
+
+        return build_app(self.settings.open_models, self.settings.max_tokens)
+
+
+def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
+    from ftlab.errors import FtlabError
+
+    if unavailable():
+        raise FtlabError(unavailable())
+    import ray
+    from ray import serve
+
+    replicas = settings.replicas or DEFAULT_REPLICAS
+    # resolved once here, so that every replica opens the same path under the same model id
+    settings = replace(settings, name=settings.model_id(), source=settings.local_source())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    # every replica counts one CPU; Ray is told of at least as many CPUs as replicas so that N replicas start on a
+    # smaller machine too (they then share its cores, as N processes would)
+    ray.init(num_cpus=max(os.cpu_count() or 1, replicas), include_dashboard=False, log_to_driver=False)
+    try:
+        serve.start(http_options={"host": settings.host, "port": settings.port})
+        deployment = serve.deployment(serve.ingress()(Replica), name="ftlab", num_replicas=replicas,
+                                      ray_actor_options={"num_cpus": 1, "num_gpus": gpus_per_replica},
+                                      max_ongoing_requests=settings.queue_size, graceful_shutdown_timeout_s=DRAIN_SECONDS)
+        serve.run(deployment.bind(settings), name="ftlab", route_prefix="/")
+        print(f"ftlab: serving {settings.model_id()} at http://{settings.host}:{settings.port}/v1 "
+              f"({settings.backend}, {replicas} Ray Serve replicas); SIGTERM or Ctrl-C stops after answering the "
+              "requests in flight.", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+        serve.shutdown()
+    finally:
+        ray.shutdown()
+
+
+ENTRY = Backend("ray", f"Ray Serve, --replicas N copies of the model (default {DEFAULT_REPLICAS}) behind one HTTP "
+                "endpoint; needs the serve extra", run, unavailable, order=1)
