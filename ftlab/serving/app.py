@@ -12,6 +12,7 @@ official clients read.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -81,7 +82,9 @@ def build_app(open_models: Callable[[], dict[str, Any]], max_tokens: int):
 
     @app.get("/health")
     async def health():
-        return {"status": "ok", "models": {name: {"waiting": getattr(m, "waiting", 0)} for name, m in models.items()}}
+        # pid: which process answered (a Ray Serve replica, behind the proxy)
+        return {"status": "ok", "pid": os.getpid(),
+                "models": {name: {"waiting": getattr(m, "waiting", 0)} for name, m in models.items()}}
 
     @app.get("/v1/models")
     async def list_models():
