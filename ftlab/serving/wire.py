@@ -100,8 +100,8 @@ def _asks_for(name: str, value) -> bool:
 def _check_fields(body: dict, allowed: set[str]) -> None:
     for name, value in body.items():
         if name in UNSUPPORTED and _asks_for(name, value):
-            raise invalid(f"'{name}' is not supported by this server: it serves {UNSUPPORTED[name]} with no "
-                          "model that can give it; remove the field.", name, "unsupported_parameter")
+            raise invalid(f"'{name}' ({UNSUPPORTED[name]}) is not supported by this server; remove the field.",
+                          name, "unsupported_parameter")
         if name not in allowed and name not in UNSUPPORTED:
             raise invalid(f"Unrecognized request argument supplied: {name}", name, "unknown_parameter")
 
@@ -187,8 +187,8 @@ def _content(message: dict, where: str) -> str:
         for i, part in enumerate(content):
             kind = part.get("type") if isinstance(part, dict) else None
             if kind != "text" or not isinstance(part.get("text"), str):
-                raise invalid(f"{where}.content[{i}] is a {kind or type(part).__name__!s} part; this server takes "
-                              "text parts only ({\"type\": \"text\", \"text\": \"...\"}).", f"{where}.content")
+                raise invalid(f"{where}.content[{i}] has type {kind!r}; this server takes text parts only "
+                              '({"type": "text", "text": "..."}).', f"{where}.content")
             texts.append(part["text"])
         return "".join(texts)
     raise invalid(f"{where}.content must be a string or a list of text parts, got {content!r}.", f"{where}.content")
