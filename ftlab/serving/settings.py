@@ -1,17 +1,15 @@
 """What ``ftlab serve`` was asked to serve, and how the served models are opened from it.
 
 The settings are a plain dataclass because Ray Serve ships them to every
-replica, which opens its own copy of the model there (:meth:`ServeSettings.open_models`).
+replica, which opens its own copy of the model there (the backend's ``open_models``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ftlab.errors import FtlabError
-from ftlab.serving.model_queue import DEFAULT_QUEUE_SIZE, QueuedModel
+from ftlab.serving.model_queue import DEFAULT_QUEUE_SIZE
 
 REGISTRY_PREFIX = "models:/"
 DEFAULT_MAX_TOKENS = 256
@@ -47,17 +45,3 @@ class ServeSettings:
             return resolve_uri(self.source, self.registry_uri)
         path = Path(self.source)
         return str(path.resolve()) if path.exists() else self.source
-
-    def open_models(self) -> dict[str, Any]:
-        """Model id -> served model (anything with ``name``, ``submit`` and ``close``), opened here."""
-        if self.backend == "vllm":
-            from ftlab.serving.backends.vllm_engine import open_vllm_models
-
-            return open_vllm_models(self)
-        if self.adapters:
-            raise FtlabError("--lora serves LoRA adapters on one base model with vLLM; add --backend vllm (on a "
-                             "GPU machine), or serve each run on its own port.")
-        from ftlab.export.opening import open_runtime
-
-        name = self.model_id()
-        return {name: QueuedModel(open_runtime(self.local_source(), name), name, self.max_tokens, self.queue_size)}

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ftlab.registry import Registry
+from ftlab.serving.runtime_models import open_runtime_models
 from ftlab.serving.settings import ServeSettings
 
 
@@ -21,6 +23,8 @@ class Backend:
     name: str
     help: str
     run: Callable[[ServeSettings], None]
+    # the served models by id (each with ``submit`` and ``close``), opened where they answer
+    open_models: Callable[[ServeSettings], dict[str, Any]] = open_runtime_models
     # a reason this backend cannot run on this machine right now (a missing package, no GPU), or None
     unavailable: Callable[[], str | None] = lambda: None
     order: int = 100

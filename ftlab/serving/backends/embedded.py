@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-from ftlab.serving.backends import Backend
+from ftlab.serving.backends import BACKENDS, Backend
 from ftlab.serving.settings import ServeSettings
 
 
@@ -45,7 +45,7 @@ def serve_app(app, settings: ServeSettings, models: list[str]) -> None:
 def run(settings: ServeSettings) -> None:
     from ftlab.serving.app import build_app
 
-    models = settings.open_models()  # here, before uvicorn starts, so a bad source is an ftlab error
+    models = BACKENDS[settings.backend].open_models(settings)  # here, before uvicorn starts, so a bad source is an ftlab error
     serve_app(build_app(lambda: models, settings.max_tokens), settings, list(models))
 
 

@@ -15,7 +15,7 @@ import sys
 import threading
 from dataclasses import replace
 
-from ftlab.serving.backends import Backend
+from ftlab.serving.backends import BACKENDS, Backend
 from ftlab.serving.settings import ServeSettings
 
 DEFAULT_REPLICAS = 2
@@ -39,7 +39,8 @@ class Replica:
     def __serve_build_asgi_app__(self):
         from ftlab.serving.app import build_app
 
-        return build_app(self.settings.open_models, self.settings.max_tokens)
+        settings = self.settings
+        return build_app(lambda: BACKENDS[settings.backend].open_models(settings), settings.max_tokens)
 
 
 def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
@@ -76,4 +77,4 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
 
 
 ENTRY = Backend("ray", f"Ray Serve, --replicas N copies of the model (default {DEFAULT_REPLICAS}) behind one HTTP "
-                "endpoint; needs the serve extra", run, unavailable, order=1)
+                "endpoint; needs the serve extra", run, unavailable=unavailable, order=1)

@@ -152,4 +152,5 @@ def run(settings: ServeSettings) -> None:
 
 
 ENTRY = Backend("vllm", "vLLM on a CUDA GPU, LoRA runs as adapters on one base (--lora NAME=RUN_DIR); "
-                "--replicas N runs it inside Ray Serve", run, unavailable, order=2)
+                "--replicas N runs it inside Ray Serve", run, open_models=open_vllm_models, unavailable=unavailable,
+                order=2)
