@@ -45,7 +45,8 @@ def serve_app(app, settings: ServeSettings, models: list[str]) -> None:
 def run(settings: ServeSettings) -> None:
     from ftlab.serving.app import build_app
 
-    models = BACKENDS[settings.backend].open_models(settings)  # here, before uvicorn starts, so a bad source is an ftlab error
+    # opened here, before uvicorn starts, so that a bad source is an ftlab error and not a failed startup
+    models = BACKENDS[settings.backend].open_models(settings)
     serve_app(build_app(lambda: models, settings.max_tokens), settings, list(models))
 
 

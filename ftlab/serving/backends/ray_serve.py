@@ -54,9 +54,6 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
     replicas = settings.replicas or DEFAULT_REPLICAS
     # resolved once here, so that every replica opens the same path under the same model id
     settings = replace(settings, name=settings.model_id(), source=settings.local_source())
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     # every replica counts one CPU; Ray is told of at least as many CPUs as replicas so that N replicas start on a
     # smaller machine too (they then share its cores, as N processes would)
     ray.init(num_cpus=max(os.cpu_count() or 1, replicas), include_dashboard=False, log_to_driver=False)
@@ -64,8 +61,12 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
         serve.start(http_options={"host": settings.host, "port": settings.port})
         deployment = serve.deployment(serve.ingress()(Replica), name="ftlab", num_replicas=replicas,
                                       ray_actor_options={"num_cpus": 1, "num_gpus": gpus_per_replica},
-                                      max_ongoing_requests=settings.queue_size, graceful_shutdown_timeout_s=DRAIN_SECONDS)
+                                      max_ongoing_requests=settings.queue_size,
+                                      graceful_shutdown_timeout_s=DRAIN_SECONDS)
         serve.run(deployment.bind(settings), name="ftlab", route_prefix="/")
+        stop = threading.Event()  # handlers set after ray.init, which installs its own
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
         print(f"ftlab: serving {settings.model_id()} at http://{settings.host}:{settings.port}/v1 "
               f"({settings.backend}, {replicas} Ray Serve replicas); SIGTERM or Ctrl-C stops after answering the "
               "requests in flight.", file=sys.stderr, flush=True)
