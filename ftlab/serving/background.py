@@ -8,13 +8,13 @@ and waits: the server drains and its exit status says whether it stopped cleanly
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +23,7 @@ from pathlib import Path
 from ftlab.errors import FtlabError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+READY_LINE = "ftlab: serving "  # what every backend prints once it serves
 
 
 def free_port() -> int:
@@ -38,25 +39,33 @@ class BackgroundServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [sys.executable, "-m", "ftlab.cli", "serve", str(source), "--port", str(self.port), *options]
-        self.log_path = Path(log) if log else None
+        self._scratch = None if log else tempfile.TemporaryDirectory(prefix="ftlab-serve-")
+        self.log_path = Path(log) if log else Path(self._scratch.name) / "serve.log"
         self.process: subprocess.Popen | None = None
+
+    def ready(self) -> bool:
+        """The command said it serves (Ray's proxy answers before every replica is up) and /health answers."""
+        if READY_LINE not in self.log_path.read_text(errors="replace"):
+            return False
+        try:
+            self.health()
+        except (OSError, urllib.error.URLError):
+            return False
+        return True
 
     def start(self, timeout: float = 180) -> BackgroundServer:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         env.setdefault("OMP_NUM_THREADS", "1")
-        log = self.log_path.open("w") if self.log_path else contextlib.nullcontext(subprocess.DEVNULL)
-        with log as out:  # the child keeps its own copy of the file
+        with self.log_path.open("w") as out:  # the child keeps its own copy of the file
             self.process = subprocess.Popen(self.command, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise FtlabError(f"ftlab serve exited with status {self.process.returncode} before answering"
-                                 + (f"; its output is in {self.log_path}." if self.log_path else "."))
-            try:
-                self.health()
+                raise FtlabError(f"ftlab serve exited with status {self.process.returncode} before answering; "
+                                 f"its output: {self.log_path.read_text(errors='replace')[-2000:]}")
+            if self.ready():
                 return self
-            except (OSError, urllib.error.URLError):
-                time.sleep(0.5)
+            time.sleep(0.5)
         self.stop()
         raise FtlabError(f"ftlab serve did not answer {self.url}/health within {timeout:.0f} s.")
 
@@ -72,15 +81,18 @@ class BackgroundServer:
         return self.process.wait(timeout)
 
     def stop(self, timeout: float = 120) -> int:
+        """SIGTERM, then the exit status once the server drained (killed if it has not within ``timeout``)."""
         if self.process is None:
             return 0
         if self.process.poll() is None:
             self.terminate()
             try:
-                return self.wait(timeout)
+                self.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                return self.process.wait()
+                self.process.wait()
+        if self._scratch is not None:
+            self._scratch.cleanup()
         return self.process.returncode
 
     def __enter__(self):

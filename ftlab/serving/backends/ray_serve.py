@@ -57,6 +57,9 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
     # every replica counts one CPU; Ray is told of at least as many CPUs as replicas so that N replicas start on a
     # smaller machine too (they then share its cores, as N processes would)
     ray.init(num_cpus=max(os.cpu_count() or 1, replicas), include_dashboard=False, log_to_driver=False)
+    stop = threading.Event()  # after ray.init, whose own SIGTERM handler aborts the process
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         serve.start(http_options={"host": settings.host, "port": settings.port})
         deployment = serve.deployment(serve.ingress()(Replica), name="ftlab", num_replicas=replicas,
@@ -64,9 +67,6 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
                                       max_ongoing_requests=settings.queue_size,
                                       graceful_shutdown_timeout_s=DRAIN_SECONDS)
         serve.run(deployment.bind(settings), name="ftlab", route_prefix="/")
-        stop = threading.Event()  # handlers set after ray.init, which installs its own
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
         print(f"ftlab: serving {settings.model_id()} at http://{settings.host}:{settings.port}/v1 "
               f"({settings.backend}, {replicas} Ray Serve replicas); SIGTERM or Ctrl-C stops after answering the "
               "requests in flight.", file=sys.stderr, flush=True)
