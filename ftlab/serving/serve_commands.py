@@ -9,6 +9,8 @@ answered, streams included) and exits 0.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ftlab.errors import FtlabError
 
 
@@ -16,7 +18,7 @@ def _adapter(text: str) -> tuple[str, str]:
     name, sep, run = text.partition("=")
     if not sep or not name or not run:
         raise FtlabError(f"--lora {text!r}: write it as NAME=RUN_DIR (the model id clients ask for, then the run).")
-    return name, run
+    return name, str(Path(run).resolve()) if Path(run).exists() else run  # absolute: Ray replicas open it too
 
 
 def _cmd_serve(args) -> None:

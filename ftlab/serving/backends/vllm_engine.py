@@ -39,19 +39,20 @@ def unavailable() -> str | None:
     return None
 
 
-def _base_and_adapter(source: str) -> tuple[str, str | None]:
-    """(base model, LoRA adapter folder or None) for a model name/folder or a run directory."""
+def _base_and_adapter(source: str, name: str) -> tuple[str, str, str | None]:
+    """(base model path, its model id, LoRA adapter folder or None) for a model name/folder or a run directory;
+    ``name`` is the id of the source itself (the base model's, or the run's when it holds an adapter)."""
     from ftlab.config import Config
     from ftlab.models.tiny import resolve_model_path
 
     folder = Path(source)
-    if not (folder / "config.yaml").exists():
-        return resolve_model_path(source), None
-
+    if not folder_is_run(source):
+        return resolve_model_path(source), name, None
     final = folder / "final"
     if not (final / "adapter_config.json").exists():
-        return str(final), None  # a full fine-tune saved its whole model
-    return resolve_model_path(Config.load(folder / "config.yaml").model.name), str(final)
+        return str(final), name, None  # a full fine-tune saved its whole model
+    base = Config.load(folder / "config.yaml").model.name
+    return resolve_model_path(base), base, str(final)
 
 
 class VllmModel:
@@ -106,15 +107,15 @@ def open_vllm_models(settings: ServeSettings) -> dict[str, VllmModel]:
 
     from ftlab.models.loader import load_tokenizer
 
-    base, own_adapter = _base_and_adapter(settings.local_source())
+    base, base_name, own_adapter = _base_and_adapter(settings.local_source(), settings.model_id())
     adapters = dict(settings.adapters)
     if own_adapter is not None:
         adapters[settings.model_id()] = own_adapter
     loras = {}
     for name, run in adapters.items():
-        run_base, folder = _base_and_adapter(run) if folder_is_run(run) else (base, run)
+        run_base, _, folder = _base_and_adapter(run, name) if folder_is_run(run) else (base, name, run)
         if folder is None or run_base != base:
-            raise FtlabError(f"--lora {name}={run}: vLLM serves LoRA adapters trained on the base model {base}; "
+            raise FtlabError(f"--lora {name}={run}: vLLM serves LoRA adapters trained on the base model {base_name}; "
                              f"this run {'has no adapter' if folder is None else 'was trained on ' + run_base}.")
         loras[name] = folder
     ranks = [_rank(folder) for folder in loras.values()]
@@ -122,8 +123,6 @@ def open_vllm_models(settings: ServeSettings) -> dict[str, VllmModel]:
         model=base, enable_lora=bool(loras), max_loras=max(len(loras), 1), max_lora_rank=max(ranks, default=16)))
     tokenizer = load_tokenizer(base)
     context = int(getattr(AutoConfig.from_pretrained(base), "max_position_embeddings", 2048))
-    base_name = settings.name if settings.name and own_adapter is None else Path(base).name if Path(base).exists() \
-        else base
     models = {base_name: VllmModel(engine, tokenizer, base_name, None, context, settings.max_tokens)}
     for i, (name, folder) in enumerate(loras.items(), start=1):
         models[name] = VllmModel(engine, tokenizer, name, LoRARequest(name, i, folder), context, settings.max_tokens)
