@@ -2,7 +2,9 @@
 
 Each replica builds the app when it starts (``__serve_build_asgi_app__``) and
 so opens the model in its own process; Ray's router spreads requests over the
-replicas and queues those no replica can take yet.  On SIGTERM or Ctrl-C the
+replicas and queues those no replica can take yet (a replica takes at most
+``--queue-size`` at once, so its own queue never refuses one; Ray's queue in
+front has no limit).  On SIGTERM or Ctrl-C the
 command shuts Ray Serve down, which lets each replica finish the requests it
 holds (up to ``DRAIN_SECONDS``) before it stops.
 """
@@ -43,6 +45,27 @@ class Replica:
         return build_app(lambda: BACKENDS[settings.backend].open_models(settings), settings.max_tokens)
 
 
+def start_ray(cpus: int) -> None:
+    """A local Ray cluster, tried twice.  On a busy machine Ray's agents (Python processes with heavy imports) may
+    start more slowly than its raylet waits for them, or the raylet more slowly than the driver waits for it (a
+    fixed 30 s); then the node dies at startup, and a second try often finds the imports in the page cache."""
+    import ray
+
+    from ftlab.errors import FtlabError
+
+    for attempt in (1, 2):
+        try:
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+            return
+        except Exception as exc:  # noqa: BLE001 - ray.init raises a bare Exception when its node does not start
+            ray.shutdown()
+            if attempt == 2:
+                raise FtlabError(f"Ray did not start twice ({exc}); on a busy machine its processes can start more "
+                                 "slowly than Ray waits. Try again when the machine is quieter, or serve with "
+                                 "--backend embedded.") from None
+            print(f"ftlab: Ray did not start ({str(exc)[:80]}...); trying once more.", file=sys.stderr, flush=True)
+
+
 def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
     from ftlab.errors import FtlabError
 
@@ -56,7 +79,7 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
     settings = replace(settings, name=settings.model_id(), source=settings.local_source())
     # every replica counts one CPU; Ray is told of at least as many CPUs as replicas so that N replicas start on a
     # smaller machine too (they then share its cores, as N processes would)
-    ray.init(num_cpus=max(os.cpu_count() or 1, replicas), include_dashboard=False, log_to_driver=False)
+    start_ray(max(os.cpu_count() or 1, replicas))
     stop = threading.Event()  # after ray.init, whose own SIGTERM handler aborts the process
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
