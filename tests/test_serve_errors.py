@@ -250,3 +250,14 @@ def test_the_error_body_is_what_openai_clients_read(client):
         openai.chat.completions.create(model=MODEL, messages=HI, max_tokens=100)
     assert raised.value.status_code == 400 and raised.value.param == "max_tokens"
     assert json.loads(raised.value.response.text)["error"]["message"].startswith("'max_tokens' is 100")
+
+
+def test_a_stop_sequence_split_across_streamed_pieces_is_held_back_and_cut():
+    from ftlab.serving.answer import StopCutter
+
+    cutter = StopCutter(["</s>", "##"])
+    out = [cutter.feed(piece) for piece in ["ab", "c<", "/", "s>tail", "more"]]
+    assert out == ["ab", "c", "", "", ""] and cutter.stopped and cutter.flush() == ""
+    cutter = StopCutter(["</s>"])
+    out = [cutter.feed(piece) for piece in ["x<", "/y", "z<"]]
+    assert out == ["x", "</y", "z"] and not cutter.stopped and cutter.flush() == "<"  # a false start is given back

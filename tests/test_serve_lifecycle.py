@@ -89,3 +89,15 @@ def test_command_line_mistakes_are_plain_errors(capsys, tmp_path):
     assert _cli_error(capsys, MODEL, "--backend", "vllm") == f"ftlab: error: --backend vllm cannot run here: {reason}"
     assert reason in ("vLLM is not installed; on a machine with a CUDA GPU: pip install vllm.",
                       "vLLM needs a CUDA GPU and this machine has none (torch.cuda.is_available() is False).")
+
+
+def test_the_served_model_id_follows_the_source(tmp_path, lora_run):
+    from ftlab.serving.settings import ServeSettings
+
+    assert ServeSettings(MODEL).model_id() == MODEL
+    assert ServeSettings(str(lora_run)).model_id() == lora_run.name
+    assert ServeSettings(str(lora_run / ".." / lora_run.name)).model_id() == lora_run.name
+    assert ServeSettings("models:/cipher-bot@production").model_id() == "cipher-bot"
+    assert ServeSettings("models:/cipher-bot/3").model_id() == "cipher-bot"
+    assert ServeSettings(str(lora_run), name="prod").model_id() == "prod"
+    assert ServeSettings(str(lora_run)).local_source() == str(lora_run.resolve())
