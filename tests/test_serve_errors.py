@@ -103,8 +103,7 @@ BAD_REQUESTS = [
     (CHAT, chat(response_format={"type": "json_object"}), 400, ("'response_format' (structured output) is not "
      "supported by this server; remove the field."), "response_format", "unsupported_parameter"),
     (CHAT, chat(foo=1), 400, "Unrecognized request argument supplied: foo", "foo", "unknown_parameter"),
-    (COMPLETIONS, {"model": MODEL}, 400, "'prompt' must be a string (token ids are not supported), got None.",
-     "prompt", None),
+    (COMPLETIONS, {"model": MODEL}, 400, "'prompt' is required: the text to answer.", "prompt", None),
     (COMPLETIONS, {"model": MODEL, "prompt": [1, 2, 3]}, 400,
      "'prompt' must be a string (token ids are not supported), got [1, 2, 3].", "prompt", None),
     (COMPLETIONS, {"model": MODEL, "prompt": ["a", "b"]}, 400, ("'prompt' holds 2 prompts; this server answers one "

@@ -231,6 +231,8 @@ def parse_completion(body: dict, models: list[str], max_tokens_limit: int) -> Ge
     _check_fields(body, COMPLETION_FIELDS)
     model = _model(body, models)
     prompt = body.get("prompt")
+    if prompt is None:
+        raise invalid("'prompt' is required: the text to answer.", "prompt")
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
         prompt = prompt[0]
     if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
