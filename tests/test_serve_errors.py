@@ -207,10 +207,12 @@ def test_a_full_queue_answers_503_with_the_reason_and_every_queued_request_is_an
         assert error == {"message": "The server is busy: 1 requests are already waiting for 'ftlab/tiny-chat' (the "
                          "queue's limit, ftlab serve --queue-size). Retry shortly, or serve with more replicas "
                          "(--backend ray --replicas N).", "type": "server_error", "param": None, "code": "server_busy"}
-        assert client.get("/health").json()["models"] == {MODEL: {"waiting": 1}}
+        health = client.get("/health").json()
+        assert health["models"] == {MODEL: {"waiting": 1}} and health["in_flight"] == 2  # the refused one is not
         gated.gate.set()
         for sender in senders:
             sender.join(60)
+        assert client.get("/health").json()["in_flight"] == 0
     assert [r.status_code for r in replies] == [200, 200]
     assert [r.json()["choices"][0]["message"]["content"] for r in replies] == ["apple", "apple"]
 

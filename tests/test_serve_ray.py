@@ -1,5 +1,6 @@
 """ftlab serve --backend ray: two Ray Serve replicas on this CPU, each its own process with its own copy of the
-model, answering the official OpenAI client with the runtime's answers; SIGTERM drains and the command exits 0.
+model, answering the official OpenAI client with the runtime's answers; SIGTERM during a stream lets it finish
+and the command exits 0.
 
 Starting a local Ray cluster takes about a minute on two busy cores; select with ``-m ray``, leave out with
 ``-m "not ray"``."""
@@ -13,6 +14,7 @@ from ftlab.export.opening import open_runtime
 from ftlab.serving.backends.ray_serve import unavailable
 
 MODEL = "ftlab/tiny-chat"
+LONG = [{"role": "user", "content": "Repeat: " + "abcdefghijklmnopqrstuvwxyz" * 3}]  # answered to the context end
 pytestmark = [pytest.mark.ray, pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
 
 
@@ -22,6 +24,8 @@ def test_two_replicas_answer_as_the_runtime_does_and_stop_cleanly(tmp_path):
     runtime = open_runtime(MODEL)
     prompts = [f"Repeat: {w}" for w in ("apple", "pear", "kiwi", "plum", "fig", "lime", "melon", "grape")]
     expected = {p: runtime.generate([{"role": "user", "content": p}], 30).text for p in prompts}
+    room = runtime.model.config.max_position_embeddings - len(runtime.encode(runtime.render(LONG)))
+    expected_long = runtime.generate(LONG, room).text
     runtime.close()
     server = BackgroundServer(MODEL, "--backend", "ray", "--replicas", "2", log=tmp_path / "serve.log")
     server.start(timeout=300)
@@ -52,5 +56,19 @@ def test_two_replicas_answer_as_the_runtime_does_and_stop_cleanly(tmp_path):
             client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "hi"}])
         assert raised.value.body["message"] == ("The model 'gpt-4' does not exist on this server; it serves: "
                                                 "ftlab/tiny-chat.")
+        # SIGTERM while a stream is going: Ray Serve shuts down after the replica has answered it
+        pieces, first = [], threading.Event()
+
+        def stream_long():
+            for chunk in client.chat.completions.create(model=MODEL, messages=LONG, stream=True):
+                pieces.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+                first.set()
+
+        streaming = threading.Thread(target=stream_long)
+        streaming.start()
+        assert first.wait(60)
+        server.terminate()
+        streaming.join(120)
+        assert "".join(pieces) == expected_long
     finally:
         assert server.stop(timeout=180) == 0

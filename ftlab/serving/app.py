@@ -52,11 +52,21 @@ async def _stream(request: wire.GenerationRequest, answer: Answer, rid: str) -> 
     yield "data: [DONE]\n\n"
 
 
+async def _counted(chunks: AsyncIterator[str], in_flight: list[int]) -> AsyncIterator[str]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        in_flight[0] -= 1
+
+
 def build_app(open_models: Callable[[], dict[str, Any]], max_tokens: int):
     """The app; ``open_models`` runs at startup (in the process or replica that serves) and the models are
     closed at shutdown, after the requests in flight are answered.  ``max_tokens``: the most tokens one answer
     may ask for."""
     models: dict[str, Any] = {}
+    # answers being produced or sent (a stream until its last chunk): what a Ray drain waits to see at zero
+    in_flight = [0]
     created = int(time.time())
 
     @asynccontextmanager
@@ -83,7 +93,7 @@ def build_app(open_models: Callable[[], dict[str, Any]], max_tokens: int):
     @app.get("/health")
     async def health():
         # pid: which process answered (a Ray Serve replica, behind the proxy)
-        return {"status": "ok", "pid": os.getpid(),
+        return {"status": "ok", "pid": os.getpid(), "in_flight": in_flight[0],
                 "models": {name: {"waiting": getattr(m, "waiting", 0)} for name, m in models.items()}}
 
     @app.get("/v1/models")
@@ -92,15 +102,21 @@ def build_app(open_models: Callable[[], dict[str, Any]], max_tokens: int):
 
     async def answer(request: wire.GenerationRequest):
         reply = models[request.model].submit(request.messages, request.max_tokens)
-        await reply.started()
-        rid = wire.new_id(request.chat)
-        if request.stream:
-            return StreamingResponse(_stream(request, reply, rid), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache"})
-        cutter = StopCutter(request.stop)
-        text = "".join([cutter.feed(piece) async for piece in reply.pieces()]) + cutter.flush()
-        finish = "length" if reply.truncated and not cutter.stopped else "stop"
-        return wire.response(request, rid, text, finish, wire.usage(reply.prompt_tokens, reply.completion_tokens))
+        in_flight[0] += 1
+        try:
+            await reply.started()
+            rid = wire.new_id(request.chat)
+            if request.stream:
+                streamed = _counted(_stream(request, reply, rid), in_flight)
+                in_flight[0] += 1  # the stream holds its own count until its last chunk
+                return StreamingResponse(streamed, media_type="text/event-stream",
+                                         headers={"Cache-Control": "no-cache"})
+            cutter = StopCutter(request.stop)
+            text = "".join([cutter.feed(piece) async for piece in reply.pieces()]) + cutter.flush()
+            finish = "length" if reply.truncated and not cutter.stopped else "stop"
+            return wire.response(request, rid, text, finish, wire.usage(reply.prompt_tokens, reply.completion_tokens))
+        finally:
+            in_flight[0] -= 1
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):

@@ -11,10 +11,13 @@ holds (up to ``DRAIN_SECONDS``) before it stops.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 import threading
+import time
+import urllib.request
 from dataclasses import replace
 
 from ftlab.serving.backends import BACKENDS, Backend
@@ -66,6 +69,28 @@ def start_ray(cpus: int) -> None:
             print(f"ftlab: Ray did not start ({str(exc)[:80]}...); trying once more.", file=sys.stderr, flush=True)
 
 
+def wait_for_idle_replicas(url: str, replicas: int, timeout: float = DRAIN_SECONDS) -> None:
+    """Until every replica says it has no answer in flight (streams included), or ``timeout``.
+
+    Ray Serve's shutdown stops its HTTP proxy at once, cutting a stream in the middle, although the replica behind
+    it would finish; so the drain is done first: ``/health`` through the proxy reaches the replicas in turn, and
+    each says how many answers it is producing or sending.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts: dict[int, int] = {}
+        for _ in range(8 * replicas):
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5) as reply:
+                    health = json.loads(reply.read())
+            except OSError:
+                continue
+            counts[health["pid"]] = health["in_flight"]
+        if len(counts) >= replicas and not any(counts.values()):
+            return
+        time.sleep(0.2)
+
+
 def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
     from ftlab.errors import FtlabError
 
@@ -95,6 +120,8 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
               "requests in flight.", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
+        local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        wait_for_idle_replicas(f"http://{local}:{settings.port}", replicas)
         serve.shutdown()
     finally:
         ray.shutdown()
