@@ -1,4 +1,4 @@
-"""What ``ftlab serve`` was asked to serve, and how the served models are opened from it.
+"""What ``ftlab serve`` was asked to serve: the source, the model id it answers to, where and with what limits.
 
 The settings are a plain dataclass because Ray Serve ships them to every
 replica, which opens its own copy of the model there (the backend's ``open_models``).
