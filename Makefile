@@ -13,6 +13,6 @@ lab: venv
 # Two workers with one thread each use two cores better than one worker with two threads (tiny models);
 # --dist loadfile keeps a notebook's cells together, in order, on one worker.  Run folders go to a temporary folder.
 test:
-	@FTLAB_EXTRAS=lab,test,gguf scripts/bootstrap
+	@FTLAB_EXTRAS=lab,test,gguf,serve scripts/bootstrap
 	OMP_NUM_THREADS=1 FTLAB_SMOKE=1 FTLAB_OUTPUT_DIR=$$(mktemp -d) .venv/bin/python -m pytest -n 2 --dist loadfile \
 		--nbval-lax --nbval-current-env tests notebooks

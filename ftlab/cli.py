@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ftlab.ops.ops_commands import add_ops_commands
 
     add_ops_commands(commands)  # registry, ab, drift
+
+    from ftlab.serving.serve_commands import add_serve_commands
+
+    add_serve_commands(commands)
     return parser
 
 
