@@ -47,7 +47,7 @@ def run(settings: ServeSettings) -> None:
 
     # opened here, before uvicorn starts, so that a bad source is an ftlab error and not a failed startup
     models = BACKENDS[settings.backend].open_models(settings)
-    serve_app(build_app(lambda: models, settings.max_tokens), settings, list(models))
+    serve_app(build_app(lambda: models, settings.max_tokens, settings.log), settings, list(models))
 
 
 ENTRY = Backend("embedded", "the app in this process (uvicorn), one model answering requests in arrival order; "
