@@ -92,6 +92,8 @@ def test_each_user_always_meets_the_same_version_and_the_split_follows_the_weigh
     health = server.health()
     assert health["models"][NAME]["ab"] == {"experiment": EXPERIMENT, "weights": WEIGHTS}
     assert health["models"][NAME]["versions"] == ["1", "2"] and health["log"] == str(log.resolve())
+    assert (f"ftlab: A/B test '{EXPERIMENT}': version 1 50%, version 2 50% of users, by the request's 'user'; every "
+            f"answer appended to {log.resolve()}, feedback at POST /v1/feedback.") in server.log_path.read_text()
 
 
 def test_every_answer_is_logged_once_under_the_response_id_with_its_version(served, client, lora_run):
@@ -237,6 +239,20 @@ def test_a_model_source_is_logged_under_its_model_id_and_a_server_without_a_log_
             "'user' must be a string (an id for the end user), got 7.")
 
 
+def test_feedback_reaches_the_log_through_a_process_that_did_not_give_the_answer(tmp_path):
+    """Ray Serve replicas share one log and any of them may get the feedback: a second app on the same file
+    finds the answer there."""
+    model, log = "ftlab/tiny-chat", tmp_path / "requests.jsonl"
+    question = {"model": model, "max_tokens": 8, "messages": [{"role": "user", "content": "Repeat: pear"}]}
+    with TestClient(build_app(lambda: open_runtime_models(ServeSettings(model)), 16, str(log))) as first, \
+            TestClient(build_app(lambda: open_runtime_models(ServeSettings(model)), 16, str(log))) as second:
+        rid = first.post("/v1/chat/completions", json=question).json()["id"]
+        assert second.post("/v1/feedback", json={"id": rid, "score": 2}).json() == {"id": rid, "recorded": True}
+        assert second.post("/v1/feedback", json={"id": rid + "0", "score": 2}).status_code == 404
+    [record] = read_requests(log)
+    assert (record.id, record.score) == (rid, 2)
+
+
 def _cli_error(capsys, *argv):
     assert cli.main(["serve", *argv]) == 2
     return capsys.readouterr().err.strip().removeprefix("ftlab: error: ")
@@ -272,3 +288,8 @@ def test_ab_mistakes_on_the_command_line_are_plain_errors(registry, capsys, tmp_
         "every request goes to the one version served).")
     assert _cli_error(capsys, "ftlab/tiny-chat", "--log", str(tmp_path)) == (
         f"--log {tmp_path} is a folder; give the request log's file, e.g. {tmp_path / 'requests.jsonl'}.")
+    (tmp_path / "notes.txt").write_text("")
+    unwritable = tmp_path / "notes.txt" / "requests.jsonl"
+    assert _cli_error(capsys, "ftlab/tiny-chat", "--log", str(unwritable)) == (
+        f"--log {unwritable}: cannot write the request log there ([Errno 17] File exists: "
+        f"'{tmp_path / 'notes.txt'}'); give a file in a folder you can write to.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -41,10 +42,15 @@ class AnswerLog:
 
     def answered(self, request: GenerationRequest, rid: str, user: str, version: str, model: str,
                  experiment: str | None, text: str, prompt_tokens: int, answer_tokens: int, began: float) -> None:
-        self.log.write(RequestRecord(
-            user=user, version=version, prompt=last_user_turn(request.messages), answer=text,
-            prompt_tokens=prompt_tokens, answer_tokens=answer_tokens, latency_s=round(time.monotonic() - began, 6),
-            id=rid, model=model, experiment=experiment))
+        try:
+            self.log.write(RequestRecord(
+                user=user, version=version, prompt=last_user_turn(request.messages), answer=text,
+                prompt_tokens=prompt_tokens, answer_tokens=answer_tokens,
+                latency_s=round(time.monotonic() - began, 6), id=rid, model=model, experiment=experiment))
+        except OSError as exc:  # the user still gets the answer; the operator is told what the log misses
+            print(f"ftlab: request {rid} answered but not logged: cannot append to {self.path} ({exc}).",
+                  file=sys.stderr, flush=True)
+            return
         self._recent[rid] = None
         if len(self._recent) > RECENT_IDS:
             self._recent.popitem(last=False)

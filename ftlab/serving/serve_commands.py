@@ -68,6 +68,12 @@ def _cmd_serve(args) -> None:
         if log.is_dir():
             raise FtlabError(f"--log {args.log} is a folder; give the request log's file, e.g. "
                              f"{Path(args.log) / 'requests.jsonl'}.")
+        try:  # created now, so that a log the server cannot write is said before it serves
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.open("a").close()
+        except OSError as exc:
+            raise FtlabError(f"--log {args.log}: cannot write the request log there ({exc}); give a file in a "
+                             "folder you can write to.") from None
     settings = ServeSettings(args.source, name=args.name, backend=args.backend, host=args.host, port=args.port,
                              replicas=args.replicas, max_tokens=args.max_tokens, queue_size=args.queue_size,
                              adapters=dict(_adapter(a) for a in args.lora or []), registry_uri=args.registry_uri,

@@ -55,6 +55,17 @@ class ServeSettings:
         """The A/B test's name (what the split hashes with each user id), or None when no A/B test is served."""
         return (self.experiment or self.model_name()) if self.ab else None
 
+    def traffic_note(self) -> str:
+        """What the server does besides answering, for its start-up message ("" when nothing)."""
+        notes = []
+        if self.ab:
+            total = sum(self.ab.values()) or 1
+            shares = ", ".join(f"version {v} {w / total:.0%}" for v, w in self.ab.items())
+            notes.append(f"A/B test {self.split_salt()!r}: {shares} of users, by the request's 'user'")
+        if self.log:
+            notes.append(f"every answer appended to {self.log}, feedback at POST /v1/feedback")
+        return "; ".join(notes)
+
     def local_source(self) -> str:
         """The source as a local path or model name (a registry URI resolved; paths absolute, since a Ray
         replica does not share the command's working directory); once resolved, the one version's."""

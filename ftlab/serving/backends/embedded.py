@@ -39,6 +39,8 @@ def serve_app(app, settings: ServeSettings, models: list[str]) -> None:
                             timeout_graceful_shutdown=None, lifespan="on")
     print(f"ftlab: serving {', '.join(models)} at http://{settings.host}:{settings.port}/v1 ({settings.backend}); "
           "SIGTERM or Ctrl-C stops after answering the requests in flight.", file=sys.stderr, flush=True)
+    if settings.traffic_note():
+        print(f"ftlab: {settings.traffic_note()}.", file=sys.stderr, flush=True)
     DrainingServer(config).run()
 
 

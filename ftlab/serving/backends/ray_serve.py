@@ -118,6 +118,8 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
         print(f"ftlab: serving {settings.model_id()} at http://{settings.host}:{settings.port}/v1 "
               f"({settings.backend}, {replicas} Ray Serve replicas); SIGTERM or Ctrl-C stops after answering the "
               "requests in flight.", file=sys.stderr, flush=True)
+        if settings.traffic_note():
+            print(f"ftlab: {settings.traffic_note()}.", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
         local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
