@@ -99,8 +99,8 @@ def build_app(open_models: Callable[[], dict[str, TrafficSplit]], max_tokens: in
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):
         message = (f"No route {request.method} {request.url.path}; this server answers GET /v1/models, "
-                   "POST /v1/chat/completions, POST /v1/completions, POST /v1/feedback and GET /health." if error.status_code in (404, 405)
-                   else str(error.detail))
+                   "POST /v1/chat/completions, POST /v1/completions, POST /v1/feedback and GET /health."
+                   if error.status_code in (404, 405) else str(error.detail))
         return JSONResponse(wire.ApiError(error.status_code, message).body(), status_code=error.status_code)
 
     @app.get("/health")
