@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from ftlab.export.opening import open_runtime
 from ftlab.serving.app import build_app
 from ftlab.serving.model_queue import QueuedModel
+from ftlab.serving.traffic import TrafficSplit
 from ftlab.serving.wire import ApiError
 
 MODEL = "ftlab/tiny-chat"
@@ -30,7 +31,7 @@ def runtime():
 
 @pytest.fixture(scope="module")
 def client(runtime):
-    app = build_app(lambda: {MODEL: QueuedModel(runtime, MODEL, LIMIT)}, LIMIT)
+    app = build_app(lambda: {MODEL: TrafficSplit({MODEL: QueuedModel(runtime, MODEL, LIMIT)}, MODEL)}, LIMIT)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -191,7 +192,7 @@ class GatedRuntime:
 def test_a_full_queue_answers_503_with_the_reason_and_every_queued_request_is_answered(runtime):
     gated = GatedRuntime(runtime)
     model = QueuedModel(gated, MODEL, LIMIT, queue_size=1)
-    with TestClient(build_app(lambda: {MODEL: model}, LIMIT)) as client:
+    with TestClient(build_app(lambda: {MODEL: TrafficSplit({MODEL: model}, MODEL)}, LIMIT)) as client:
         replies = []
         senders = [threading.Thread(target=lambda: replies.append(client.post(CHAT, json=chat(max_tokens=20))))
                    for _ in range(2)]
@@ -208,7 +209,8 @@ def test_a_full_queue_answers_503_with_the_reason_and_every_queued_request_is_an
                          "queue's limit, ftlab serve --queue-size). Retry shortly, or serve with more replicas "
                          "(--backend ray --replicas N).", "type": "server_error", "param": None, "code": "server_busy"}
         health = client.get("/health").json()
-        assert health["models"] == {MODEL: {"waiting": 1}} and health["in_flight"] == 2  # the refused one is not
+        assert health["models"] == {MODEL: {"waiting": 1, "versions": [MODEL]}}
+        assert health["in_flight"] == 2 and "log" not in health  # the refused request is not in flight
         gated.gate.set()
         for sender in senders:
             sender.join(60)

@@ -1,6 +1,6 @@
 """ftlab serve --backend ray: two Ray Serve replicas on this CPU, each its own process with its own copy of the
 model, answering the official OpenAI client with the runtime's answers; SIGTERM during a stream lets it finish
-and the command exits 0.
+and the command exits 0; an A/B test's settings reach both replicas, which route and log alike.
 
 Starting a local Ray cluster takes about a minute on two busy cores; select with ``-m ray``, leave out with
 ``-m "not ray"``."""
@@ -72,3 +72,46 @@ def test_two_replicas_answer_as_the_runtime_does_and_stop_cleanly(tmp_path):
         assert "".join(pieces) == expected_long
     finally:
         assert server.stop(timeout=180) == 0
+
+
+def test_an_ab_test_on_two_replicas_routes_each_user_alike_and_logs_every_answer_once(
+        registry_database, lora_run, tmp_path):
+    """The settings travel to the replicas: both route a user to the same version and append to one log."""
+    import shutil
+    from collections import Counter
+
+    from ftlab.ops.ab_test import choose_version
+    from ftlab.ops.model_registry import ModelRegistry
+    from ftlab.ops.request_log import read_requests
+    from ftlab.serving.background import BackgroundServer
+
+    shutil.copy(registry_database, tmp_path / "mlflow.db")
+    registry = ModelRegistry(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    registry.register(lora_run, "repeat")
+    registry.register(lora_run, "repeat")
+    log, weights = tmp_path / "requests.jsonl", {"1": 0.3, "2": 0.7}
+    server = BackgroundServer("models:/repeat", "--backend", "ray", "--replicas", "2", "--ab", "1=0.3,2=0.7",
+                              "--log", str(log), "--registry-uri", registry.uri, log=tmp_path / "serve.log")
+    server.start(timeout=300)
+    try:
+        seen = {}
+        for _ in range(30):
+            health = server.health()
+            seen[health["pid"]] = health["models"]["repeat"]["ab"]
+        assert len(seen) == 2 and all(ab == {"experiment": "repeat", "weights": weights} for ab in seen.values())
+        client = OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+        users = [f"user-{i}" for i in range(12)] * 2  # each user twice: the two requests may meet different replicas
+        answered = []
+        for user in users:
+            raw = client.chat.completions.with_raw_response.create(
+                model="repeat", messages=[{"role": "user", "content": "Repeat: apple"}], max_tokens=8, user=user)
+            answered.append((user, raw.headers["x-ftlab-version"], raw.parse().id))
+        assert all(version == choose_version(user, weights, "repeat") for user, version, _ in answered)
+        for _, version, rid in answered:  # whichever replica takes the feedback finds the answer in the log
+            assert server.feedback(rid, win=version == "2") == {"id": rid, "recorded": True}
+    finally:
+        assert server.stop(timeout=180) == 0
+    records = read_requests(log)
+    assert Counter(r.id for r in records) == Counter(rid for _, _, rid in answered)  # each once
+    assert {r.id: (r.user, r.version, r.win) for r in records} == {
+        rid: (user, version, version == "2") for user, version, rid in answered}

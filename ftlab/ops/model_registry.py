@@ -314,9 +314,15 @@ def resolve_uri(uri: str, registry_uri: str | None = None) -> str:
     """The local run directory a ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` URI names: a path
     :func:`ftlab.export.opening.open_runtime` opens.  The alias is read at call time, so a promotion or a
     rollback changes what the next call returns."""
-    info = ModelRegistry(registry_uri).resolve(uri)
+    return resolve_version(uri, registry_uri).run_dir
+
+
+def resolve_version(uri: str, registry_uri: str | None = None, registry: ModelRegistry | None = None) -> VersionInfo:
+    """The version a registry URI names, with a run directory that exists here (a server opens it, and logs the
+    version number an alias named when it started)."""
+    info = (registry or ModelRegistry(registry_uri)).resolve(uri)
     if not Path(info.run_dir).is_dir():
         raise FtlabError(f"{uri} is version {info.version} of {info.name}, registered from {info.run_dir}, which "
                          "does not exist here (moved or deleted, or a shared registry whose runs are on another "
                          "machine); copy the run there or register it again from where it is.")
-    return info.run_dir
+    return info

@@ -33,7 +33,10 @@ def free_port() -> int:
 
 
 class BackgroundServer:
-    """``ftlab serve SOURCE *options`` on a free local port; a context manager that stops it on exit."""
+    """``ftlab serve SOURCE *options`` on a free local port; a context manager that stops it on exit.
+
+    ``options`` are the command's own flags, e.g. ``BackgroundServer("models:/cipher", "--ab", "1=0.9,2=0.1",
+    "--log", "requests.jsonl")``; ``log`` is where the command's output goes (not its request log)."""
 
     def __init__(self, source: str, *options: str, port: int | None = None, log: str | Path | None = None):
         self.port = port or free_port()
@@ -71,6 +74,16 @@ class BackgroundServer:
 
     def health(self) -> dict:
         with urllib.request.urlopen(f"{self.url}/health", timeout=10) as reply:
+            return json.loads(reply.read())
+
+    def feedback(self, response_id: str, score: float | None = None, win: bool | None = None) -> dict:
+        """How good an answer was, for a server started with ``--log FILE``: ``response_id`` is the response's
+        ``id``; raises ``urllib.error.HTTPError`` (its body the server's reason) when the server refuses it."""
+        body = {"id": response_id, **({"score": score} if score is not None else {}),
+                **({"win": win} if win is not None else {})}
+        request = urllib.request.Request(f"{self.url}/v1/feedback", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
             return json.loads(reply.read())
 
     def terminate(self) -> None:

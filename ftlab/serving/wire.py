@@ -68,6 +68,7 @@ class GenerationRequest:
     stream: bool = False
     include_usage: bool = False
     chat: bool = True
+    user: str | None = None  # who asks: what an A/B test routes by, and what the request log records
 
 
 def parse_json(raw: bytes) -> dict:
@@ -166,6 +167,13 @@ def _streaming(body: dict) -> tuple[bool, bool]:
     return stream, options.get("include_usage", False)
 
 
+def _user(body: dict) -> str | None:
+    user = body.get("user")
+    if user is not None and not isinstance(user, str):
+        raise invalid(f"'user' must be a string (an id for the end user), got {user!r}.", "user")
+    return user
+
+
 def _model(body: dict, models: list[str]) -> str:
     model = body.get("model")
     if model is None:
@@ -224,7 +232,7 @@ def parse_chat(body: dict, models: list[str], max_tokens_limit: int) -> Generati
     _check_sampling(body)
     stream, include_usage = _streaming(body)
     return GenerationRequest(model, messages, completion_limit if completion_limit is not None else limit,
-                             _stops(body), stream, include_usage, chat=True)
+                             _stops(body), stream, include_usage, chat=True, user=_user(body))
 
 
 def parse_completion(body: dict, models: list[str], max_tokens_limit: int) -> GenerationRequest:
@@ -244,7 +252,7 @@ def parse_completion(body: dict, models: list[str], max_tokens_limit: int) -> Ge
     _check_sampling(body)
     stream, include_usage = _streaming(body)
     return GenerationRequest(model, [{"role": "user", "content": prompt}], limit, _stops(body), stream,
-                             include_usage, chat=False)
+                             include_usage, chat=False, user=_user(body))
 
 
 def context_error(context: int, prompt_tokens: int, max_tokens: int | None) -> ApiError:

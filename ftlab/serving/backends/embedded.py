@@ -39,6 +39,8 @@ def serve_app(app, settings: ServeSettings, models: list[str]) -> None:
                             timeout_graceful_shutdown=None, lifespan="on")
     print(f"ftlab: serving {', '.join(models)} at http://{settings.host}:{settings.port}/v1 ({settings.backend}); "
           "SIGTERM or Ctrl-C stops after answering the requests in flight.", file=sys.stderr, flush=True)
+    if settings.traffic_note():
+        print(f"ftlab: {settings.traffic_note()}.", file=sys.stderr, flush=True)
     DrainingServer(config).run()
 
 
@@ -47,7 +49,7 @@ def run(settings: ServeSettings) -> None:
 
     # opened here, before uvicorn starts, so that a bad source is an ftlab error and not a failed startup
     models = BACKENDS[settings.backend].open_models(settings)
-    serve_app(build_app(lambda: models, settings.max_tokens), settings, list(models))
+    serve_app(build_app(lambda: models, settings.max_tokens, settings.log), settings, list(models))
 
 
 ENTRY = Backend("embedded", "the app in this process (uvicorn), one model answering requests in arrival order; "

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 import urllib.request
-from dataclasses import replace
 
 from ftlab.serving.backends import BACKENDS, Backend
 from ftlab.serving.settings import ServeSettings
@@ -45,7 +44,8 @@ class Replica:
         from ftlab.serving.app import build_app
 
         settings = self.settings
-        return build_app(lambda: BACKENDS[settings.backend].open_models(settings), settings.max_tokens)
+        return build_app(lambda: BACKENDS[settings.backend].open_models(settings), settings.max_tokens,
+                         settings.log)
 
 
 def start_ray(cpus: int) -> None:
@@ -100,8 +100,8 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
     from ray import serve
 
     replicas = settings.replicas or DEFAULT_REPLICAS
-    # resolved once here, so that every replica opens the same path under the same model id
-    settings = replace(settings, name=settings.model_id(), source=settings.local_source())
+    # resolved once here, so that every replica opens the same paths under the same model id and version labels
+    settings = settings.resolved()
     # every replica counts one CPU; Ray is told of at least as many CPUs as replicas so that N replicas start on a
     # smaller machine too (they then share its cores, as N processes would)
     start_ray(max(os.cpu_count() or 1, replicas))
@@ -118,6 +118,8 @@ def run(settings: ServeSettings, gpus_per_replica: float = 0) -> None:
         print(f"ftlab: serving {settings.model_id()} at http://{settings.host}:{settings.port}/v1 "
               f"({settings.backend}, {replicas} Ray Serve replicas); SIGTERM or Ctrl-C stops after answering the "
               "requests in flight.", file=sys.stderr, flush=True)
+        if settings.traffic_note():
+            print(f"ftlab: {settings.traffic_note()}.", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
         local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host

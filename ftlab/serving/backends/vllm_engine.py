@@ -24,6 +24,7 @@ from ftlab.errors import FtlabError
 from ftlab.serving.answer import Answer
 from ftlab.serving.backends import Backend
 from ftlab.serving.settings import ServeSettings
+from ftlab.serving.traffic import TrafficSplit
 from ftlab.serving.wire import ApiError, context_error
 
 
@@ -96,11 +97,13 @@ class VllmModel:
             self.engine.shutdown()
 
 
-def open_vllm_models(settings: ServeSettings) -> dict[str, VllmModel]:
-    """The base model and every adapter as model ids on one vLLM engine."""
+def open_vllm_models(settings: ServeSettings) -> dict[str, TrafficSplit]:
+    """The base model and every adapter as model ids on one vLLM engine, one version each (the source's is
+    labelled as :meth:`ServeSettings.resolved` says, the others by their model id)."""
     reason = unavailable()
     if reason:
         raise FtlabError(f"--backend vllm cannot start here: {reason}")
+    settings = settings.resolved()
     from transformers import AutoConfig
     from vllm import AsyncEngineArgs, AsyncLLMEngine
     from vllm.lora.request import LoRARequest
@@ -126,7 +129,9 @@ def open_vllm_models(settings: ServeSettings) -> dict[str, VllmModel]:
     models = {base_name: VllmModel(engine, tokenizer, base_name, None, context, settings.max_tokens)}
     for i, (name, folder) in enumerate(loras.items(), start=1):
         models[name] = VllmModel(engine, tokenizer, name, LoRARequest(name, i, folder), context, settings.max_tokens)
-    return models
+    own = settings.model_id()
+    return {name: TrafficSplit({next(iter(settings.versions)): model}, settings.model_name()) if name == own
+            else TrafficSplit({name: model}, name) for name, model in models.items()}
 
 
 def folder_is_run(path: str) -> bool:
