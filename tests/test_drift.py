@@ -143,24 +143,31 @@ def test_drift_over_time_shows_when_the_shift_began(cipher_reference):
 
 
 def test_the_reference_is_the_runs_training_split(lora_run):
-    from ftlab.models.loader import load_tokenizer
+    from ftlab.export.opening import open_runtime
 
     reference = reference_from_run(lora_run)
     version = json.loads((Path(lora_run) / "data.json").read_text())["version"]
     assert reference.source == f"run {Path(lora_run).name}, train split, data version {version}"
     assert len(reference.prompts) == 64 and all(p.startswith("Repeat") for p in reference.prompts)
-    tokenizer = load_tokenizer("ftlab/tiny-chat")
-    assert reference.prompt_tokens[:5] == [len(tokenizer(p, add_special_tokens=False)["input_ids"])
+    runtime = open_runtime("ftlab/tiny-chat")  # prompts counted as the server counts them (usage.prompt_tokens)
+    assert reference.prompt_tokens[:5] == [len(runtime.encode(runtime.render([{"role": "user", "content": p}])))
                                            for p in reference.prompts[:5]]
+    runtime.close()
     assert reference.notes == []
     with pytest.raises(FtlabError, match="is not a run directory .no config.yaml.; drift compares traffic"):
         reference_from_run(Path(lora_run).parent)
 
 
 def test_the_drift_command_exits_1_on_an_alert(lora_run, tmp_path, capsys):
+    from ftlab.export.opening import open_runtime
+
+    runtime = open_runtime("ftlab/tiny-chat")
     quiet, shifted = RequestLog(tmp_path / "quiet.jsonl"), RequestLog(tmp_path / "shifted.jsonl")
     for record in traffic(task_pairs("repeat", 5, 60)):
+        # as the server logs it: the prompt's tokens in the chat template (usage.prompt_tokens)
+        record.prompt_tokens = len(runtime.encode(runtime.render([{"role": "user", "content": record.prompt}])))
         quiet.write(record)
+    runtime.close()
     for record in traffic([(t, "好的") for t in CHINESE[:60]]):
         shifted.write(record)
     assert main(["drift", str(quiet.path), "--run", str(lora_run)]) == 0

@@ -115,6 +115,10 @@ def reference_from_run(run_dir: str | Path, split: str = "train", limit: int = R
     prompts = [next(t["content"] for t in reversed(row["prompt"]) if t["role"] == "user") for row in rows]
     reference = Reference.from_texts(prompts, [row["reference"] for row in rows], count,
                                      f"run {run.path.name}, {split} split, data version {data.version}")
+    # a server counts a prompt as the model reads it (usage.prompt_tokens, the request log's prompt_tokens): the
+    # dialogue in the chat template, the assistant's turn opened
+    reference.prompt_tokens = [count(tokenizer.apply_chat_template(row["prompt"], tokenize=False,
+                                                                   add_generation_prompt=True)) for row in rows]
     recorded = read_json(run.path / "data.json").get("version")
     if recorded and recorded != data.version:
         reference.notes.append(f"the run trained on data version {recorded}, but its data now loads as version "
