@@ -100,7 +100,8 @@ def ab_figure(analysis: ABAnalysis, running: list[tuple[int, ABAnalysis]] | None
 def ab_html(analysis: ABAnalysis, decision: GateDecision | None = None) -> str:
     """The two arms, the difference and the verdict (and the gate's decision) as one HTML string."""
     scale, title = _scale(analysis)
-    fmt = lambda v: number(v * scale)
+    def fmt(value: float) -> str:
+        return number(value * scale)
     rows = [[f"version {html.escape(a.version)}", role, str(a.users), str(a.requests), fmt(a.mean),
              f"[{fmt(a.interval[0])}, {fmt(a.interval[1])}]"]
             for a, role in ((analysis.control_arm, "control"), (analysis.candidate_arm, "candidate"))]

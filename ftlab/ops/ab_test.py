@@ -155,8 +155,9 @@ class ABAnalysis:
                        f"{self.in_words(self.min_effect, True)}: any difference is smaller than that.")
 
     def to_json(self) -> dict:
-        arm = lambda a: {"version": a.version, "users": a.users, "requests": a.requests,
-                         "mean": round(a.mean, 6), "interval": [round(x, 6) for x in a.interval]}
+        def arm(a: Arm) -> dict:
+            return {"version": a.version, "users": a.users, "requests": a.requests,
+                    "mean": round(a.mean, 6), "interval": [round(x, 6) for x in a.interval]}
         return {"control": arm(self.control_arm), "candidate": arm(self.candidate_arm), "metric": self.metric,
                 "level": self.level, "difference": round(self.difference, 6),
                 "interval": [round(x, 6) for x in self.interval], "p_value": round(self.p_value, 6),

@@ -111,7 +111,8 @@ def reference_from_run(run_dir: str | Path, split: str = "train", limit: int = R
         keep = np.random.default_rng(0).choice(len(rows), limit, replace=False)
         rows = [rows[i] for i in sorted(keep)]
     tokenizer = load_tokenizer(config.model.name, config.model.trust_remote_code)
-    count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
     prompts = [next(t["content"] for t in reversed(row["prompt"]) if t["role"] == "user") for row in rows]
     reference = Reference.from_texts(prompts, [row["reference"] for row in rows], count,
                                      f"run {run.path.name}, {split} split, data version {data.version}")
