@@ -5,14 +5,13 @@ Where :mod:`ftlab.ops.simulate` writes request logs with win rates chosen in
 advance, these users measure the served versions themselves: a win is an
 exactly right answer, so an A/B test on their traffic compares what the two
 models really do.  They speak plain HTTP with the standard library (a client
-of the OpenAI API needs nothing more), several at a time as real users would.
+of the OpenAI API needs nothing more; :func:`ftlab.serving.background.post_json`), several at a time as real
+users would.
 """
 
 from __future__ import annotations
 
-import json
 import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -33,14 +32,12 @@ class Exchange:
 
 
 def _post(url: str, body: dict, timeout: float) -> tuple[dict, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    from ftlab.serving.background import post_json
+
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read()), dict(response.headers)
+        return post_json(url, body, timeout)
     except urllib.error.HTTPError as error:
-        detail = error.read().decode(errors="replace")
-        raise FtlabError(f"POST {url} answered {error.code}: {detail}") from None
+        raise FtlabError(f"POST {url} answered {error.code}: {error.read().decode(errors='replace')}") from None
 
 
 def ask(base_url: str, model: str, user: str, question: str, reference: str, feedback: bool = True,

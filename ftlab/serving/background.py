@@ -32,6 +32,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def post_json(url: str, body: dict, timeout: float = 10) -> tuple[dict, dict]:
+    """(JSON reply, headers) of a POST to a server; a refusal raises ``urllib.error.HTTPError``, its body the
+    server's reason in OpenAI's error shape."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
+        return json.loads(reply.read()), dict(reply.headers)
+
+
 class BackgroundServer:
     """``ftlab serve SOURCE *options`` on a free local port; a context manager that stops it on exit.
 
@@ -81,10 +89,7 @@ class BackgroundServer:
         ``id``; raises ``urllib.error.HTTPError`` (its body the server's reason) when the server refuses it."""
         body = {"id": response_id, **({"score": score} if score is not None else {}),
                 **({"win": win} if win is not None else {})}
-        request = urllib.request.Request(f"{self.url}/v1/feedback", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return json.loads(reply.read())
+        return post_json(f"{self.url}/v1/feedback", body)[0]
 
     def terminate(self) -> None:
         """SIGTERM: the server stops accepting and drains; :meth:`wait` gives its exit status."""
