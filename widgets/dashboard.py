@@ -5,21 +5,25 @@ It is a listener of :class:`ftlab.training.run_callback.RunMonitor`: pass it to
 ``refresh_s`` at most), so a training loop pays for a few list appends per
 logged step and nothing more, whether or not a browser is watching.
 
-The Stop button ends the run after the current step with a checkpoint saved
-(``ftlab.resume`` continues it).  A click reaches the run when the kernel
-handles widget messages, i.e. when training runs outside the busy cell (a
-thread) or from another listener calling :meth:`request_stop`.
+Its buttons steer the run while it trains in the cell that shows it (Stop with
+a checkpoint, Pause and Continue, a new learning rate, Evaluate now, Save
+now; :mod:`ftlab.widgets.run_controls` says how a click gets through a busy
+cell).  What was done is marked on the curves.  The run's warnings and
+library messages (progress bars, deprecation notes) go to the collapsed Log
+panel and the run directory's log.txt instead of between the cells.
 """
 
 from __future__ import annotations
 
 import html
 import time
+from contextlib import contextmanager
 
 import ipywidgets as W
 
 from ftlab.widgets.html_table import number, table
-from ftlab.widgets.plots import TRACES, curves_figure, series, stage_figure, stage_series
+from ftlab.widgets.plots import TRACES, curves_figure, event_marks, series, stage_figure, stage_series
+from ftlab.widgets.run_controls import RunControls
 from ftlab.widgets.timeline_view import GenerationTimeline
 
 
@@ -48,26 +52,31 @@ def group_table(row: dict) -> str:
     return head + table(["answer", "reward", *row["parts"]], rows, shades)
 
 
+LOG_LINES = 500  # the Log panel keeps the last lines; log.txt keeps them all
+
+
 class TrainingDashboard:
     def __init__(self, title: str = "", refresh_s: float = 1.0):
         self.refresh_s = refresh_s
         self.metrics: list[dict] = []
         self.system: list[dict] = []
+        self.events: list[dict] = []
+        self.log_lines: list[str] = []
         self.max_steps = 0
         self.step = 0
         self.figure = curves_figure(title=title, widget=True)
         self.progress = W.IntProgress(value=0, min=0, max=1, description="step", bar_style="info",
                                       layout=W.Layout(width="360px"))
         self.status = W.HTML("waiting for training to start")
-        self.stop_button = W.Button(description="Stop", icon="stop", button_style="warning", disabled=True,
-                                    tooltip="Stop after this step and save a checkpoint; resume it later")
-        self.stop_button.on_click(lambda _: self.request_stop("stop button"))
+        self.controls = RunControls()
+        self.stop_button = self.controls.stop
         self.timeline = GenerationTimeline()  # validation answers at every evaluation step
-        self._answers = W.Accordion(children=[self.timeline.widget], titles=["Answers during training (timeline)"])
-        self._head = W.HBox([self.progress, self.stop_button, self.status])
+        self.log_view = W.HTML()
+        self._answers = W.Accordion(children=[self.timeline.widget, self.log_view],
+                                    titles=["Answers during training (timeline)", "Log"])
+        self._head = W.VBox([W.HBox([self.progress, self.status]), self.controls.widget])
         self.widget = W.VBox([self._head, self.figure, self._answers])
         self._last_draw = 0.0
-        self._stop_reason: str | None = None
         self.stage = None  # the run's stage entry once training begins; its panel shows when it has plots
         self.stage_figure = None
         self.stage_notes = W.HTML()
@@ -76,14 +85,28 @@ class TrainingDashboard:
         self.stage_group.add_class("ftlab-stage-group")
         self.group: dict | None = None
 
+    # --- what the run asks of its listeners -----------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
-        self._stop_reason = reason
-        self.stop_button.disabled = True
-        self.stop_button.description = "Stopping..."
+        self.controls.ask("stop", reason)
 
     def stop_requested(self) -> str | None:
-        return self._stop_reason
+        return self.controls.stop_reason
 
+    def requests(self):
+        return self.controls.requests()
+
+    @contextmanager
+    def live(self):
+        with self.controls.live():
+            yield
+
+    def log(self, line: str) -> None:
+        self.log_lines = (self.log_lines + [line])[-LOG_LINES:]
+        self.log_view.value = (f"<pre style='max-height:240px;overflow:auto;font-size:11px;margin:0'>"
+                               f"{html.escape(chr(10).join(self.log_lines), quote=False)}</pre>")
+        self._answers.set_title(1, f"Log ({len(self.log_lines)} lines; all of them in the run's log.txt)")
+
+    # --- what the run reports ---------------------------------------------------------------------------------
     def update(self, kind: str, row: dict) -> None:
         if kind == "generations":
             self.timeline.update(kind, row)
@@ -91,6 +114,12 @@ class TrainingDashboard:
         if kind == "groups":  # already one every logging interval: drawn at once
             self.group = row
             self.stage_group.value = group_table(row)
+            return
+        if kind == "events":
+            self.events.append(row)
+            self.controls.event(row)
+            self._show_event(row)
+            self.redraw()
             return
         if kind == "metrics":
             self.metrics.append(row)
@@ -102,15 +131,24 @@ class TrainingDashboard:
             self._show_stage(row.get("stage"))
             self.max_steps = row["max_steps"]
             self.progress.max = max(self.max_steps, 1)
-            self.stop_button.disabled = False
+            self.controls.begin(row)
         elif kind == "end":
-            self.stop_button.disabled = True
-            self.stop_button.description = "Stopped" if self._stop_reason else "Stop"
+            self.controls.end()
         self._show_progress(row.get("elapsed"), finished=kind == "end")
         now = time.time()
         if kind in ("begin", "end") or now - self._last_draw >= self.refresh_s:
             self._last_draw = now
             self.redraw()
+
+    def _show_event(self, row: dict) -> None:
+        if row.get("error"):
+            self.status.value = f"<span style='color:#d62728'>{html.escape(row['event'])}: " \
+                                f"{html.escape(row['error'])}</span>"
+        elif row["event"] == "pause":
+            self.status.value = f"paused at step {row['step']}/{self.max_steps}; Continue goes on"
+            self.progress.bar_style = "warning"
+        elif row["event"] == "continue":
+            self.progress.bar_style = "info"
 
     def _show_stage(self, name: str | None) -> None:
         """Below the common curves, the stage's own (DPO rewards and margins, GRPO reward and KL...) and notes."""
@@ -132,10 +170,13 @@ class TrainingDashboard:
         self.progress.value = self.step
         if elapsed is None:
             return
+        if self.controls.paused and not finished:
+            return  # the status says paused until Continue
         parts = [f"{self.step}/{self.max_steps} steps", f"elapsed {_fmt_seconds(elapsed)}"]
-        if finished and self._stop_reason:
+        stop_reason = self.controls.stop_reason
+        if finished and stop_reason:
             self.progress.bar_style = "warning"
-            parts.append(f"stopped ({self._stop_reason}); checkpoint saved")
+            parts.append(f"stopped ({stop_reason}); checkpoint saved")
         elif finished:
             self.progress.bar_style = "success"
             parts.append("done")
@@ -148,12 +189,17 @@ class TrainingDashboard:
 
     def redraw(self) -> None:
         data = series(self.metrics, self.system)
+        shapes, marks = event_marks(self.events)
         with self.figure.batch_update():
             for trace, (name, *_rest) in zip(self.figure.data, TRACES):
                 xs, ys = data[name]
                 trace.x, trace.y = xs, ys
                 if ys:
                     trace.visible = True
+            markers = self.figure.data[len(TRACES)]
+            markers.x, markers.y, markers.text = marks["x"], [1.0] * len(marks["x"]), marks["text"]
+            markers.hovertext, markers.marker.color = marks["hover"], marks["color"]
+            self.figure.layout.shapes = shapes
         if self.stage_figure is not None:
             with self.stage_figure.batch_update():
                 for trace, (xs, ys) in zip(self.stage_figure.data, stage_series(self.stage.plots, self.metrics)):

@@ -26,6 +26,7 @@ class SystemSampler:
 
         self._process = psutil.Process()
         self._process.cpu_percent(None)  # the first call only starts the measuring interval
+        self._cores = psutil.cpu_count() or 1
         self._nvml = None
         self._gpu = None
         try:
@@ -48,8 +49,9 @@ class SystemSampler:
         row = {
             "time": time.time(),
             "rss_mb": round(self._process.memory_info().rss / 2**20, 1),
-            "cpu_percent": self._process.cpu_percent(None),
+            "cpu_percent": self._process.cpu_percent(None),  # 100 per core busy (180 = 1.8 cores)
         }
+        row["cpu_share"] = round(row["cpu_percent"] / self._cores, 1)  # % of the whole machine's CPU time
         if self._nvml is not None:
             mem = self._nvml.nvmlDeviceGetMemoryInfo(self._gpu)
             util = self._nvml.nvmlDeviceGetUtilizationRates(self._gpu)

@@ -6,6 +6,9 @@
     system.jsonl     memory and CPU/GPU samples
     generations.jsonl  validation answers at every evaluation (the generation timeline)
     groups.jsonl     RL stages: one sampled group of answers with their rewards every logging interval
+    events.jsonl     what a person did while it trained: stop, pause, continue, a new learning rate,
+                     evaluate now, save now (and where a resumed run picked up)
+    log.txt          warnings and library messages of the run, with its preparation steps
     checkpoints/     the trainer's checkpoints (kept when a run fails)
     final/           the trained adapter or model at the last step, with its tokenizer
     best/            the weights of the checkpoint with the best validation figure

@@ -75,7 +75,7 @@ def training_arguments(config: Config, run: RunDir) -> dict:
         save_strategy="steps" if t.save_steps > 0 else "no",
         save_steps=t.save_steps or None,
         save_total_limit=t.save_total_limit,
-        gradient_checkpointing=t.gradient_checkpointing,
+        activation_checkpointing=t.gradient_checkpointing,  # transformers 5's name (gradient_... is deprecated)
         report_to=t.report_to or "none",
         disable_tqdm=True,
         dataloader_num_workers=0,
@@ -163,7 +163,31 @@ def _keep_best(trainer, run: RunDir) -> dict:
             "best_checkpoint": str(Path(state.best_model_checkpoint).relative_to(run.path))}
 
 
+_ACTIVE: list[RunDir] = []  # the run training in this process now; a second one is refused (one kernel, one run)
+
+
+def _refuse_while_training() -> None:
+    """A widget's callback runs while a run trains (the dashboard lets the kernel read clicks); it cannot start a
+    second run beside it, which would share the process' threads and memory and the one dashboard."""
+    if _ACTIVE:
+        raise FtlabError(f"A run is already training in this process ({_ACTIVE[0].path}); stop it (the dashboard's "
+                         "Stop button) or wait for it to end, then start this one.")
+
+
 def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> TrainResult:
+    from ftlab.training.run_log import run_log
+
+    _refuse_while_training()
+    monitor = RunMonitor(run, listeners)
+    _ACTIVE.append(run)
+    try:
+        with run_log(run.path / "log.txt" if run.writer else None, monitor.log_sink()) as log, monitor.live():
+            return _train(config, run, monitor, resume_from, log)
+    finally:
+        _ACTIVE.clear()
+
+
+def _train(config: Config, run: RunDir, monitor: RunMonitor, resume_from: str | None, log) -> TrainResult:
     from transformers import EarlyStoppingCallback
 
     from ftlab.monitor.sampling import peak_rss_mb
@@ -172,7 +196,6 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
     from ftlab.training.sharding import layout
     from ftlab.training.tensor_memory import tensor_memory
 
-    monitor = RunMonitor(run, listeners)
     first_step = int(Path(resume_from).name.split("-")[-1]) if resume_from else 0
     try:
         precision_flags(config.train.precision)
@@ -182,7 +205,11 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
             early = EarlyStoppingCallback(early_stopping_patience=config.train.early_stopping_patience,
                                           early_stopping_threshold=config.train.early_stopping_threshold)
             callbacks.append(early)
+        start = time.time()
         trainer, data = build_trainer(config, run, callbacks, monitor.emit)
+        log(f"data, model and trainer ready in {time.time() - start:.1f} s: " + ", ".join(
+            f"{len(rows)} {split} rows" for split, rows in data.splits.items() if rows)
+            + f" (the {config.train.stage} trainer tokenized them)")
         stage = STAGES[config.train.stage]
         if stage.measure is not None and "stage_before" not in run.read_json("results.json"):  # kept on resume
             run.update_results(stage_before=_measure(stage, trainer.model, trainer.processing_class, config, data))
@@ -190,7 +217,9 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         run.update_results(trainable_params=trainable, total_params=total)
         start = time.time()
         trainer.train(resume_from_checkpoint=resume_from)
-        seconds = time.time() - start
+        seconds = time.time() - start - monitor.paused_s
+        log(f"trained to step {trainer.state.global_step} in {seconds:.1f} s"
+            + (f" (paused {monitor.paused_s:.1f} s)" if monitor.paused_s else ""))
         if monitor.stop_reason == "nan_loss":
             raise explain_failure(config, "nan_loss", step=monitor.nan_step)
         save_final(trainer, config, run.final_dir, run.path / "initial_adapter")
@@ -199,6 +228,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         advice = explain_failure(config, exc)
         run.update_results(status=status, error=str(advice or f"{type(exc).__name__}: {exc}"),
                            peak_rss_mb=round(peak_rss_mb(), 1))
+        log(f"{status}: {advice or f'{type(exc).__name__}: {exc}'}")
         if advice is not None and advice is not exc:
             raise advice from exc
         raise
@@ -211,6 +241,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
     eval_losses = [m["eval_loss"] for m in metrics if "eval_loss" in m]
     results = run.update_results(
         status="completed", stop_reason=stop_reason, train_seconds=round(seconds, 2),
+        paused_seconds=round(monitor.paused_s, 2),
         steps=trainer.state.global_step, max_steps=trainer.state.max_steps,
         first_loss=losses[0] if losses else None, final_loss=losses[-1] if losses else None,
         final_eval_loss=eval_losses[-1] if eval_losses else None, peak_rss_mb=round(peak_rss_mb(), 1),
@@ -268,6 +299,7 @@ def train(config: Config, listeners: list[Listener] | tuple = ()) -> TrainResult
     :func:`resume` can continue it.
     """
     config.validate()
+    _refuse_while_training()  # before a run directory is made for it
     return _run(config, RunDir.create(config), listeners, resume_from=None)
 
 
@@ -281,6 +313,7 @@ def resume(run_dir: str | Path, listeners: list[Listener] | tuple = ()) -> Train
 
     from ftlab.training import sharding
 
+    _refuse_while_training()
     run = RunDir.reopen(run_dir)
     if not (run.path / "config.yaml").is_file():
         raise FtlabError(f"{run.path} is not a run directory (it has no config.yaml).")
@@ -296,6 +329,7 @@ def resume(run_dir: str | Path, listeners: list[Listener] | tuple = ()) -> Train
     run.truncate("metrics", after_step=step)  # the resumed run logs these steps again
     run.truncate("generations", after_step=step - 1)  # the timeline answers again at the resumed step
     run.truncate("groups", after_step=step - 1)  # an RL stage scores its next group at the resumed step
+    run.truncate("events", after_step=step)  # what was done after the checkpoint did not last
     previous = run.read_json("results.json")
     run.update_results(status="running", resumed=previous.get("resumed", []) + [
         {"from_step": step, "previous_status": previous.get("status"), "time": time.time()}])
