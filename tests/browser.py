@@ -17,6 +17,14 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 WAIT_MS = 180_000  # a cold JupyterLab and kernel on a busy 2-core machine
+# Each browser test keeps its screenshots in a folder of its own under here, to look at after a run.
+SCREENSHOTS = Path(os.environ.get("FTLAB_SCREENSHOTS", "/tmp/ftlab-screenshots"))
+
+
+def screenshot_folder(test: str) -> Path:
+    folder = SCREENSHOTS / test
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 # The first cell of a test notebook: an editable install maps ``ftlab.widgets`` to the checkout it was
 # installed from; in a git worktree that is another checkout, so the kernel loads this one's under the name

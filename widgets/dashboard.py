@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import time
-from contextlib import contextmanager
 
 import ipywidgets as W
 
@@ -94,11 +93,6 @@ class TrainingDashboard:
 
     def requests(self):
         return self.controls.requests()
-
-    @contextmanager
-    def live(self):
-        with self.controls.live():
-            yield
 
     def log(self, line: str) -> None:
         self.log_lines = (self.log_lines + [line])[-LOG_LINES:]

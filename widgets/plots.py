@@ -92,12 +92,12 @@ def curves_figure(metrics: list[dict] = (), system: list[dict] = (), title: str 
                              mode="markers+text", text=marks["text"], textposition="top center",
                              marker=dict(symbol="triangle-down", size=9, color=marks["color"]),
                              textfont=dict(size=10), hovertext=marks["hover"], hoverinfo="text", showlegend=False,
-                             xaxis="x"))
+                             xaxis="x", cliponaxis=False))  # a label at the panel's edge is not cut
     # The markers' own y axis over the loss panel, 0..1, so they stay at its top whatever the loss does.
     fig.update_layout(yaxis7=dict(overlaying="y", range=[0, 1.15], visible=False, fixedrange=True),
                       shapes=shapes)
     # One labelled tick per decade (1, 0.1, 0.01), not 1-2-5 minor labels that read "10 5 2 1 5 2 0.1".
-    fig.update_yaxes(type="log", dtick=1, row=1, col=1)
+    fig.update_yaxes(type="log", dtick=1, minor=dict(dtick="D1", showgrid=True), row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=2, col=2)  # memory from 0: a few MB of noise stays small
     fig.update_yaxes(range=[0, 105], ticksuffix="%", row=2, col=3)
     fig.update_xaxes(title_text="step", row=2)

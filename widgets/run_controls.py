@@ -3,40 +3,51 @@
 A click queues a :class:`ftlab.training.live_control.Request`; the run takes the
 queue between two steps (``requests()``) and records what it did.
 
-How a click reaches a run that trains in the cell that shows it: the kernel
-handles a widget's messages only between cells, so a click during a busy
-cell used to arrive after the run had ended.  While a run trains, ``live()``
-lets the kernel handle the front end's pending messages each time the run
-asks for requests (at most every ``POLL_S``; jupyter-ui-poll does it, holding
-back any cell a person runs meanwhile until this one ends).  Training stays
-in the cell's own thread, so the documented cell works as before: ``result =
-ftlab.train(config, listeners=[dashboard])`` returns the trained model, the
-next cells wait for it, and Interrupt Kernel stops it where it is (a thread
-would have needed a handle in place of the result, and an interrupt cannot
-reach one).  Under papermill or in a script there is no front end: the poll
-finds nothing and costs a few microseconds.
+How a click reaches a run that trains in the cell that shows it.  The kernel
+runs a cell and handles widget messages on the same (main) thread, so a click
+during a busy cell used to arrive after the run had ended.  JupyterLab (4.4
+and later) sends widget messages on a kernel *subshell*, a thread of its own
+in ipykernel 7, but ipykernel hands a widget's messages back to the shell
+that last wrote to it: the busy main one.  The controls below are kept on the
+subshell the front end chose (:func:`answer_on_front_end_subshell`), so their
+clicks are handled at once, on that thread, while the cell trains; a click
+only queues a request, which the training loop takes between two steps.
+
+Why not the alternatives: training in a worker thread would make the cell
+return a handle instead of the trained model and let the next cells run
+against an unfinished model, and Interrupt Kernel could not reach it;
+pumping the kernel's messages from inside the cell (jupyter-ui-poll) relies
+on ``Kernel.do_one_iteration``, which ipykernel 7 no longer has.  With the
+subshell, the documented cell stays as it was (``result = ftlab.train(config,
+listeners=[dashboard])`` returns the trained model, the next cells wait for
+it, Interrupt Kernel stops it with its checkpoints), and papermill and
+scripts, which have no front end, see no change.  A front end without
+subshells (Jupyter Notebook 6, an ipykernel before 7) delivers the click
+when the cell ends, as before.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import queue
 
 import ipywidgets as W
 
 from ftlab.training.live_control import Request
 
-POLL_S = 0.2  # how often a training step lets the kernel read the front end's messages
+
+def _stay_on_sender_subshell(data, default):
+    return default  # the subshell the front end sent the message on (None: the main shell)
 
 
-def _kernel():
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    return getattr(shell, "kernel", None)
+def answer_on_front_end_subshell(widget: W.Widget) -> None:
+    """Handle this widget's messages on the subshell the front end sends them on, not on the busy main shell.
+
+    ipykernel 7 decides per message through the comm's ``_reply_subshell_for`` (by default: the shell that
+    last wrote to the widget); where a kernel has no such hook, nothing changes.
+    """
+    comm = getattr(widget, "comm", None)
+    if comm is not None and hasattr(comm, "_reply_subshell_for"):
+        comm._reply_subshell_for = _stay_on_sender_subshell
 
 
 class RunControls:
@@ -62,9 +73,9 @@ class RunControls:
         self.save.on_click(lambda _: self.ask("save"))
         self.paused = False
         self.stop_reason: str | None = None
-        self._queue: list[Request] = []
-        self._poll = None
-        self._last_poll = 0.0
+        self._queue: queue.SimpleQueue[Request] = queue.SimpleQueue()  # clicks come on a subshell's thread
+        for widget in self.buttons:
+            answer_on_front_end_subshell(widget)
 
     @property
     def buttons(self) -> list[W.Widget]:
@@ -81,31 +92,14 @@ class RunControls:
                 button.disabled = True
         elif action == "pause":
             self.pause.description, self.pause.icon = "Pausing...", "hourglass"
-        self._queue.append(Request(action, value))
+        self._queue.put(Request(action, value))
 
     def requests(self) -> list[Request]:
-        """What was asked since the last call, after letting the kernel read the front end's clicks."""
-        now = time.monotonic()
-        if self._poll is not None and (self.paused or now - self._last_poll >= POLL_S):
-            self._last_poll = now
-            self._poll(50)
-        out, self._queue = self._queue, []
+        """What was asked since the last call."""
+        out = []
+        while not self._queue.empty():
+            out.append(self._queue.get())
         return out
-
-    @contextmanager
-    def live(self) -> Iterator[None]:
-        """Open while a run trains: clicks reach it (see the module's docstring)."""
-        if _kernel() is None:
-            yield
-            return
-        from jupyter_ui_poll import ui_events
-
-        with ui_events() as poll:
-            self._poll = poll
-            try:
-                yield
-            finally:
-                self._poll = None
 
     # --- what the run reports back --------------------------------------------------------------
     def begin(self, row: dict) -> None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from typing import Protocol
 
 from transformers import TrainerCallback
@@ -47,8 +45,7 @@ class Listener(Protocol):
     - ``stop_requested() -> str | None``: the short form for code, a non-empty reason stops the run at
       the end of the current step, with a checkpoint;
     - ``log(line)``: a listener that keeps a log takes the run's warnings and library messages instead
-      of the cell's output (:mod:`ftlab.training.run_log`);
-    - ``live()``: a context manager open while the run trains (the dashboard's front-end connection).
+      of the cell's output (:mod:`ftlab.training.run_log`).
     """
 
     def update(self, kind: str, row: dict) -> None: ...
@@ -68,15 +65,6 @@ class RunMonitor(TrainerCallback):
         self.nan_step: int | None = None
         self.paused_s = 0.0  # time spent paused, left out of elapsed and throughput
         self._can_evaluate = False
-
-    @contextmanager
-    def live(self) -> Iterator[None]:
-        """The listeners' ``live()`` contexts, open around a whole run (however it ends)."""
-        with ExitStack() as stack:
-            for listener in self.listeners:
-                if hasattr(listener, "live"):
-                    stack.enter_context(listener.live())
-            yield
 
     def log_sink(self):
         """The first listener's ``log`` (library output then goes there, not to the cell), or None."""

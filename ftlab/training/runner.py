@@ -181,7 +181,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
     monitor = RunMonitor(run, listeners)
     _ACTIVE.append(run)
     try:
-        with run_log(run.path / "log.txt" if run.writer else None, monitor.log_sink()) as log, monitor.live():
+        with run_log(run.path / "log.txt" if run.writer else None, monitor.log_sink()) as log:
             return _train(config, run, monitor, resume_from, log)
     finally:
         _ACTIVE.clear()
