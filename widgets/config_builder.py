@@ -317,11 +317,11 @@ class ConfigBuilder:
             for exc in errors:
                 where = f"line {lines[exc.field]}: " if exc.field in lines else ""
                 listed.append(f"{where}{exc}")
+                meant = closest_setting(exc.field)  # a mistyped name: flag the setting it resembles
                 if exc.field in self.controls:
                     flags[exc.field] = f"in the YAML, {where}{exc.message}"
-                elif closest_setting(exc.field) in self.controls:  # a mistyped name: flag the setting it resembles
-                    flags[closest_setting(exc.field)] = (f"in the YAML, {where}{exc.field} is not a setting; "
-                                                         "did you mean this one?")
+                elif meant in self.controls:
+                    flags[meant] = f"in the YAML, {where}{exc.field} is not a setting; did you mean this one?"
             self._show_yaml_problems(listed, flags)
             return
         for section in SECTIONS:  # in place: whoever holds builder.config sees the new values
