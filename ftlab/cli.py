@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ftlab.errors import FtlabError
 from ftlab.training.methods import METHODS
@@ -30,6 +31,17 @@ def _cmd_config_init(args) -> None:
 
     print("# ftlab config: train it with `ftlab train THIS.yaml`", end="\n\n")
     print(Config().to_yaml(comments=True))
+
+
+def _cmd_config_diff(args) -> None:
+    from ftlab.config import Config, changed_settings
+
+    def read(path: str) -> Config:
+        return Config.load(Path(path, "config.yaml") if Path(path).is_dir() else path)  # a run directory or a file
+
+    changes = changed_settings(read(args.before), read(args.after))
+    print(json.dumps({"before": args.before, "after": args.after,
+                      "changed": {c.path: {"before": c.before, "after": c.after} for c in changes}}, indent=2))
 
 
 def _print_results(result) -> None:
@@ -103,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     init = config_commands.add_parser("init", help="print a complete default config as commented YAML")
     init.set_defaults(run=_cmd_config_init)
+    diff = config_commands.add_parser("diff", help="print the settings that differ between two configs (JSON); "
+                                      "each a YAML file or a run directory")
+    diff.add_argument("before", metavar="BEFORE")
+    diff.add_argument("after", metavar="AFTER")
+    diff.set_defaults(run=_cmd_config_diff)
 
     train = commands.add_parser("train", help="train from a YAML config")
     train.add_argument("config", metavar="CONFIG.yaml")

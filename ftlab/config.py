@@ -257,15 +257,31 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "Config":
-        config = cls()
+        config, errors = cls.read_dict(data)
+        if errors:
+            raise errors[0]
+        return config
+
+    @classmethod
+    def read_dict(cls, data: dict | None) -> tuple[Config, list[ConfigError]]:
+        """The config a mapping describes, and every entry it could not use (left at its default).
+
+        The config builder shows all of a YAML text's problems at once, each at its control, rather than
+        the first one only.
+        """
+        config, errors = cls(), []
         for section, values in (data or {}).items():
             if section not in SECTIONS:
-                raise ConfigError(section, f"unknown section; the sections are {', '.join(SECTIONS)}.")
-            if not isinstance(values, dict):
-                raise ConfigError(section, f"expected a mapping of settings, got {values!r}.")
-            for name, value in values.items():
-                config.set(f"{section}.{name}", value)
-        return config
+                errors.append(ConfigError(str(section), f"unknown section; the sections are {', '.join(SECTIONS)}."))
+            elif not isinstance(values, dict):
+                errors.append(ConfigError(section, f"expected a mapping of settings, got {values!r}."))
+            else:
+                for name, value in values.items():
+                    try:
+                        config.set(f"{section}.{name}", value)
+                    except ConfigError as exc:
+                        errors.append(exc)
+        return config, errors
 
     def to_yaml(self, comments: bool = False) -> str:
         import yaml
@@ -290,19 +306,11 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> "Config":
-        import yaml
-
         path = Path(path)
         if not path.is_file():
             raise FtlabError(f"Config file {path} does not exist. Create one with "
                              f"`ftlab config init > {path.name}`.")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise FtlabError(f"{path} is not valid YAML: {exc}") from None
-        if data is not None and not isinstance(data, dict):
-            raise FtlabError(f"{path} should hold a mapping with sections {', '.join(SECTIONS)}.")
-        return cls.from_dict(data)
+        return cls.from_dict(parse_yaml(path.read_text(encoding="utf-8"), str(path)))
 
     # --- validation --------------------------------------------------------
     def validate(self) -> "Config":
@@ -352,6 +360,73 @@ class Config:
                 yield ConfigError(path, f"file {value} does not exist (looked in {Path.cwd()}).")
         if not self.data.train_file and not self.data.task:
             yield ConfigError("data.task", "set a built-in task or data.train_file.")
+
+
+def parse_yaml(text: str, source: str) -> dict | None:
+    """The mapping a config's YAML text holds; a syntax error names the line and column (counted from 1)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark, context = exc.problem_mark, ""
+        if exc.context and exc.context_mark and exc.context_mark.line != mark.line:
+            context = f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+        raise FtlabError(f"{source} is not valid YAML at line {mark.line + 1}, column {mark.column + 1}: "
+                         f"{exc.problem}{context}. Fix the text there (indent with spaces, "
+                         "one `name: value` per line).") from None
+    except yaml.YAMLError as exc:
+        raise FtlabError(f"{source} is not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise FtlabError(f"{source} should hold a mapping with sections {', '.join(SECTIONS)}.")
+    return data
+
+
+def yaml_lines(text: str) -> dict[str, int]:
+    """Where each section and setting is written in a config's YAML text: dotted path -> line (from 1).
+
+    Lets a problem with a value point at the line that holds it; text that does not parse has none.
+    """
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+    for key, value in root.value if isinstance(root, yaml.MappingNode) else ():
+        lines[str(key.value)] = key.start_mark.line + 1
+        for name, _ in value.value if isinstance(value, yaml.MappingNode) else ():
+            lines[f"{key.value}.{name.value}"] = name.start_mark.line + 1
+    return lines
+
+
+def closest_setting(path: str) -> str | None:
+    """The existing setting a mistyped dotted path most likely meant (same section), or None."""
+    section, _, name = path.partition(".")
+    if section not in SECTIONS:
+        return None
+    close = difflib.get_close_matches(name, [f.name for f in fields(SECTIONS[section])], n=1)
+    return f"{section}.{close[0]}" if close else None
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """One setting that differs between two configs."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+def changed_settings(before: Config, after: Config) -> list[SettingChange]:
+    """The settings whose values differ between two configs, in the order the sections list them.
+
+    What the config builder shows against an earlier run and ``ftlab config diff`` prints; every setting
+    counts, run name and output folder included, so "no changes" means the same config.
+    """
+    return [SettingChange(path, before.get(path), after.get(path)) for path in paths()
+            if before.get(path) != after.get(path)]
 
 
 def paths() -> list[str]:
@@ -415,7 +490,9 @@ def _split_path(path: str) -> tuple[str, str]:
 def _field(section: str, name: str) -> dataclasses.Field:
     by_name = {f.name: f for f in fields(SECTIONS[section])}
     if name not in by_name:
-        raise ConfigError(f"{section}.{name}", f"no such setting; {section} has {', '.join(by_name)}.")
+        close = closest_setting(f"{section}.{name}")
+        listing = f"did you mean {close}?" if close else f"{section} has {', '.join(by_name)}."
+        raise ConfigError(f"{section}.{name}", f"no such setting; {listing}")
     return by_name[name]
 
 

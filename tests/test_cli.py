@@ -86,3 +86,16 @@ def test_quickstart_runs_headless_and_writes_its_report(tmp_path):
     run_losses = [json.loads(line)["loss"] for line in
                   Path(report["run_dir"], "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
     assert run_losses[-1] < 0.5 * run_losses[0]
+
+
+def test_config_diff_between_a_run_directory_and_a_file(tmp_path, capsys):
+    from ftlab.training.rundir import RunDir
+
+    earlier = Config().override([f"train.output_dir={tmp_path}", "train.run_name=earlier"])
+    run = RunDir.create(earlier)
+    now = Config.from_dict(earlier.to_dict()).override(["train.learning_rate=5e-4", "train.stage=dpo"])
+    now.save(tmp_path / "now.yaml")
+    assert main(["config", "diff", str(run.path), str(tmp_path / "now.yaml")]) == 0
+    assert json.loads(capsys.readouterr().out)["changed"] == {
+        "train.stage": {"before": "sft", "after": "dpo"},
+        "train.learning_rate": {"before": 0.002, "after": 0.0005}}

@@ -91,3 +91,35 @@ def test_loading_a_missing_or_broken_file_says_which(tmp_path):
     bad.write_text("train: [unclosed\n")
     with pytest.raises(FtlabError, match="bad.yaml is not valid YAML"):
         Config.load(bad)
+
+
+def test_a_yaml_syntax_error_names_its_line_and_column(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  max_steps: [12\n  batch_size: 8\n")
+    with pytest.raises(FtlabError) as err:
+        Config.load(bad)
+    assert str(err.value) == (f"{bad} is not valid YAML at line 3, column 13: expected ',' or ']', but got ':' "
+                              "(while parsing a flow sequence that starts at line 2). Fix the text there (indent "
+                              "with spaces, one `name: value` per line).")
+
+
+def test_reading_a_mapping_collects_every_problem_and_a_mistyped_name_gets_a_guess():
+    config, errors = Config.read_dict({"train": {"learnin_rate": 1e-3, "max_steps": "many", "batch_size": 4},
+                                       "optim": {"lr": 1}})
+    assert [str(e) for e in errors] == [
+        "train.learnin_rate: no such setting; did you mean train.learning_rate?",
+        "train.max_steps: expected int, got 'many'.",
+        "optim: unknown section; the sections are model, data, method, train, stage, eval."]
+    assert config.train.batch_size == 4 and config.train.max_steps == Config().train.max_steps
+
+
+def test_changed_settings_lists_exactly_the_settings_that_differ():
+    from ftlab.config import SettingChange, changed_settings
+
+    before = Config()
+    after = Config().override(["train.max_steps=50", "method.name=dora", "method.target_modules=[q_proj]"])
+    assert changed_settings(before, before) == []
+    assert changed_settings(before, after) == [
+        SettingChange("method.name", "lora", "dora"),
+        SettingChange("method.target_modules", before.method.target_modules, ["q_proj"]),
+        SettingChange("train.max_steps", 300, 50)]

@@ -1,11 +1,14 @@
 """The config builder without a browser: set controls as a person would, check the config they built."""
 
+import html
 import json
 
 import pytest
+import yaml
 
 from ftlab.config import Config
 from ftlab.widgets import ConfigBuilder
+from ftlab.widgets.html_table import CELL
 
 
 def test_controls_write_through_to_the_config():
@@ -183,3 +186,132 @@ def _check_deepspeed_json(ds: dict, tmp_path):
     parsed = DeepSpeedConfig(hf.config)
     assert parsed.zero_optimization_stage == ds["zero_optimization"]["stage"]
     assert parsed.train_micro_batch_size_per_gpu == 16 and parsed.gradient_clipping == 1.0
+
+
+def _line(text: str, start: str) -> int:
+    """The line (from 1) of the YAML text that starts with ``start``."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def test_editing_the_yaml_text_sets_the_controls():
+    builder = ConfigBuilder()
+    held = builder.config  # a notebook's reference keeps seeing the config the builder shows
+    text = (builder.yaml.value.replace("  name: lora\n", "  name: qlora\n")
+            .replace("  learning_rate: 0.002\n", "  learning_rate: 5e-4\n")
+            .replace("  max_steps: 300\n", "")  # a setting left out is its default, as in a file
+            .replace("  batch_size: 16\n", "  batch_size: 4\n"))
+    builder.set("train.max_steps", 123)
+    builder.set_yaml(text)
+    assert builder.yaml_problems == [] and builder.problems == {}
+    assert builder.config is held
+    assert (held.method.name, held.train.learning_rate, held.train.max_steps, held.train.batch_size) == \
+        ("qlora", 5e-4, 300, 4)
+    assert builder.controls["method.name"].value == "qlora"
+    assert builder.controls["train.learning_rate"].value == 5e-4
+    assert builder.controls["train.max_steps"].value == 300 and builder.controls["train.batch_size"].value == 4
+    assert builder.rows["method.bits"].layout.display is None  # qlora's own settings show
+    assert builder.yaml.value == held.to_yaml()  # rewritten in the form Config.save writes
+    assert "  learning_rate: 0.0005\n  max_steps: 300\n" in builder.yaml.value
+
+
+def test_yaml_that_does_not_parse_is_explained_by_line_and_changes_nothing():
+    builder = ConfigBuilder()
+    builder.set("train.max_steps", 123)
+    before = Config.from_dict(builder.config.to_dict())
+    text = builder.yaml.value.replace("  max_steps: 123\n", "  max_steps: [123\n")
+    line = _line(text, "  max_steps:")
+    builder.set_yaml(text)
+    expected = (f"the YAML text is not valid YAML at line {line + 1}, column 13: expected ',' or ']', but got ':' "
+                f"(while parsing a flow sequence that starts at line {line}). Fix the text there (indent with "
+                "spaces, one `name: value` per line).")
+    assert builder.yaml_problems == [expected]
+    assert html.escape(expected) in builder.yaml_message.value
+    assert "Not applied: the config keeps its last good values" in builder.yaml_message.value
+    assert "ftlab-invalid" in builder.yaml._dom_classes
+    assert builder.config == before and builder.controls["train.max_steps"].value == 123
+    assert builder.yaml.value == text  # the person's text stays, to be fixed
+    builder.set_yaml(text.replace("[123", "124"))
+    assert builder.yaml_problems == [] and builder.yaml_message.value == ""
+    assert builder.config.train.max_steps == 124 and "ftlab-invalid" not in builder.yaml._dom_classes
+
+
+def test_an_unknown_name_or_a_bad_value_in_the_yaml_is_flagged_at_its_field():
+    builder = ConfigBuilder()
+    before = Config.from_dict(builder.config.to_dict())
+    text = (builder.yaml.value.replace("  learning_rate: 0.002\n", "  learnin_rate: 0.001\n")
+            .replace("  batch_size: 16\n", "  batch_size: big\n")
+            .replace("  dtype: auto\n", "  dtype: auto\n  colour: red\n"))
+    builder.set_yaml(text)
+    lr, batch, colour = _line(text, "  learnin_rate:"), _line(text, "  batch_size:"), _line(text, "  colour:")
+    assert builder.yaml_problems == [
+        f"line {colour}: model.colour: no such setting; model has name, dtype, trust_remote_code.",
+        f"line {lr}: train.learnin_rate: no such setting; did you mean train.learning_rate?",
+        f"line {batch}: train.batch_size: expected int, got 'big'."]
+    assert builder.problems == {
+        "train.learning_rate": f"in the YAML, line {lr}: train.learnin_rate is not a setting; did you mean this one?",
+        "train.batch_size": f"in the YAML, line {batch}: expected int, got 'big'."}
+    assert builder.problems["train.batch_size"] in builder.errors["train.batch_size"].value
+    assert "ftlab-invalid" in builder.controls["train.batch_size"]._dom_classes
+    assert "model.colour: no such setting" in builder.yaml_message.value  # no control of its own: under the text
+    assert builder.config == before and builder.controls["train.batch_size"].value == 16
+    assert "2 setting(s) to fix" in builder.summary.value
+    assert "estimated peak training memory" in builder.summary.value  # of the config kept, which is valid
+    # A value that reads but breaks a rule is taken and flagged, as from its control.
+    builder.set_yaml(builder.config.to_yaml().replace("  learning_rate: 0.002\n", "  learning_rate: -1\n"))
+    assert builder.yaml_problems == [] and builder.config.train.learning_rate == -1.0
+    assert builder.problems == {"train.learning_rate": "must be greater than 0, got -1.0."}
+    assert builder.controls["train.learning_rate"].value == -1.0
+
+
+def test_changing_a_control_rewrites_the_yaml_text():
+    builder = ConfigBuilder()
+    builder.set("method.name", "dora")
+    builder.set("method.target_modules", ["q_proj", "v_proj"])
+    assert "method:\n  name: dora\n" in builder.yaml.value
+    assert "  target_modules:\n  - q_proj\n  - v_proj\n" in builder.yaml.value
+    assert Config.from_dict(yaml.safe_load(builder.yaml.value)) == builder.config
+    builder.set_yaml(builder.yaml.value.replace("  batch_size: 16\n", "  batch_size: big\n"))
+    assert builder.problems  # a pending edit that did not read...
+    builder.set("train.max_steps", 50)  # ...gives way to the newer change at a control
+    assert builder.yaml_problems == [] and builder.problems == {}
+    assert builder.yaml.value == builder.config.to_yaml() and "  max_steps: 50\n  num_epochs" in builder.yaml.value
+    builder.set("eval.n_examples", "fifty")  # a control value the config cannot take leaves the text alone
+    assert "expected int, got 'fifty'" in builder.errors["eval.n_examples"].value
+    assert builder.yaml.value == builder.config.to_yaml() and "  n_examples: null\n" in builder.yaml.value
+
+
+def test_diff_against_an_earlier_run_lists_exactly_the_changed_settings(tmp_path):
+    from ftlab.config import SettingChange
+    from ftlab.training.rundir import RunDir
+
+    earlier = Config().override([f"train.output_dir={tmp_path / 'runs'}", "train.run_name=earlier"])
+    run = RunDir.create(earlier)
+    builder = ConfigBuilder(Config.from_dict(earlier.to_dict()))
+    assert builder.runs.options == (("(none)", ""), ("earlier", str(run.path)))
+    assert builder.runs.label == "(none)" and builder.diff_view.value == ""
+    builder.runs.value = str(run.path)
+    assert "the same settings as <b>earlier</b>" in builder.diff_view.value
+    builder.set("method.name", "dora")
+    builder.set_yaml(builder.yaml.value.replace("  max_steps: 300\n", "  max_steps: 77\n"))
+    builder.set("eval.metrics", ["exact_match"])
+    assert builder.diff_against(run.path) == [SettingChange("method.name", "lora", "dora"),
+                                              SettingChange("train.max_steps", 300, 77),
+                                              SettingChange("eval.metrics", [], ["exact_match"])]
+    shown = builder.diff_view.value
+    assert "3 setting(s) differ from <b>earlier</b>" in shown
+    for row in (("method.name", "lora", "dora"), ("train.max_steps", "300", "77"),
+                ("eval.metrics", "(empty)", "exact_match")):
+        assert "".join(f"<td style='{CELL}'>{cell}</td>" for cell in (f"<code>{row[0]}</code>", *row[1:])) in shown
+    later = RunDir.create(Config.from_dict(builder.config.to_dict()).override(["train.run_name=later"]))
+    later.update_results(started=run.read_json("results.json")["started"] + 1)
+    builder.runs_button.click()  # a run finished since: listed again, newest first
+    assert [label for label, _ in builder.runs.options] == ["(none)", "later", "earlier"]
+    assert builder.runs.value == str(run.path) and "3 setting(s) differ" in builder.diff_view.value
+    builder.runs.value = str(later.path)
+    assert builder.diff_against(later.path) == [SettingChange("train.run_name", "later", "earlier")]
+    (later.path / "config.yaml").write_text("train:\n  lr: 0.1\n")  # e.g. written by an older ftlab
+    builder.list_runs()
+    builder.runs.value = str(later.path)
+    assert "train.lr: no such setting" in builder.diff_view.value
+    builder.set("train.max_steps", 78)  # the builder keeps working
+    assert builder.config.train.max_steps == 78
