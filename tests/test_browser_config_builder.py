@@ -4,22 +4,19 @@ field, and the diff against an earlier run lists what changed.
 
 The headless tests set the widgets' values in the kernel; this one changes them in the page, so each change goes
 from the browser's widget state through the kernel's observers and back to the page.  Screenshots, one per step,
-go to /tmp/config_builder/ (FTLAB_SCREENSHOTS moves the folder).
+go to $FTLAB_SCREENSHOTS/config_builder (/tmp/ftlab-screenshots).
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from browser import jupyterlab, notebook, open_and_run
+from browser import jupyterlab, notebook, open_and_run, screenshot_folder
 
 from ftlab.config import Config
 from ftlab.training.rundir import RunDir
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(os.environ.get("FTLAB_SCREENSHOTS", "/tmp")) / "config_builder"
 
 BUILDER = """\
 from ftlab.config import Config
@@ -49,7 +46,7 @@ def test_a_control_changed_in_the_page_rewrites_the_yaml_and_typed_yaml_sets_the
     import nbformat
     from playwright.sync_api import expect
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS = screenshot_folder("config_builder")
     earlier = Config().override([f"train.output_dir={tmp_path / 'runs'}", "train.run_name=earlier"])
     RunDir.create(earlier)  # what an earlier run leaves: its config.yaml (and results.json)
     start = earlier.save(tmp_path / "start.yaml")

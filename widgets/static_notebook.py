@@ -8,9 +8,9 @@ that has one of those and no static form, ``image/png`` for a plotly figure and 
 
 A front end that can draw the interactive form still does: JupyterLab ranks the widget view (-10) and
 plotly (2) above HTML (50) and PNG (90) (checked in Chromium: a saved notebook opens on the widgets), and
-nbconvert's HTML export prefers the widget view whenever its state is saved.  Cells that nbval compares with the stored notebook (tag ``nbval-check-output`` or the
-comment ``# NBVAL_CHECK_OUTPUT``) get images only: nbval skips ``image/png`` but compares ``text/html``,
-which the smoke run's widget outputs do not carry.
+nbconvert's HTML export prefers the widget view whenever its state is saved.  Cells that nbval compares
+with the stored notebook (tag ``nbval-check-output`` or the comment ``# NBVAL_CHECK_OUTPUT``) get images
+only: nbval skips ``image/png`` but compares ``text/html``, which the smoke run's widget outputs do not carry.
 
 ``scripts/run_notebooks.py`` runs it after executing each notebook; on stored notebooks::
 
@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m ftlab.widgets.static_notebook", description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--refresh", action="store_true", help="drop the static forms of widget and plotly outputs and draw them again")
+    parser.add_argument("--refresh", action="store_true",
+                        help="drop the static forms of widget and plotly outputs and draw them again")
     args = parser.parse_args(argv)
     start = time.time()
     with FigureImages() as images:
