@@ -31,7 +31,7 @@ def test_the_panel_shows_both_arms_the_difference_and_how_it_narrowed(better, tm
     widths = [band.y[i] - band.y[-1 - i] for i in range(len(line.x))]  # upper minus lower bound per point
     assert widths[-1] < widths[0] / 1.5  # the interval narrowed as users arrived
     table = panel.table.value
-    assert "<b>better</b>" in table and "users still needed" in table
+    assert "<b>better</b>" in table and "users still needed" in table and "none (decided)" in table
     assert f"{a.difference * 100:.4g}" in table
 
 

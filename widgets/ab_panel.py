@@ -112,7 +112,9 @@ def ab_html(analysis: ABAnalysis, decision: GateDecision | None = None) -> str:
              table(["difference", f"{analysis.level:.0%} interval", "p", "verdict", "users still needed"],
                    [[fmt(analysis.difference), f"[{fmt(analysis.interval[0])}, {fmt(analysis.interval[1])}]",
                      number(analysis.p_value), f"<b>{html.escape(analysis.verdict)}</b>",
-                     str(analysis.users_needed)]], [shade]),
+                     # once decided, more users are not needed for this effect (the count is for an undecided test)
+                     "none (decided)" if analysis.verdict in ("better", "worse") else str(analysis.users_needed)]],
+                   [shade]),
              f"<p>{html.escape(analysis.summary())}</p>",
              f"<p style='color:#666'>method: {html.escape(analysis.method)}</p>"]
     if decision is not None:
