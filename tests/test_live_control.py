@@ -12,7 +12,8 @@ from ftlab.training.live_control import Request
 
 
 class AskAt:
-    """Asks for ``requests`` (step -> list of Request) once the run reaches each step; optional delays."""
+    """Asks for ``requests`` (step -> list of Request) at each step; the run must log every step
+    (train.logging_steps=1), which is how this listener learns the step.  Optionally continues a pause."""
 
     def __init__(self, plan: dict[int, list[Request]], continue_after_s: float | None = None):
         self.plan, self.continue_after_s = dict(plan), continue_after_s
@@ -77,7 +78,7 @@ def test_new_learning_rate_scales_the_schedule_and_lasts_through_resume(small_co
 
 
 def test_evaluate_now_and_save_now_land_on_the_step_asked(small_config):
-    config = small_config("train.max_steps=10", "train.logging_steps=5", "train.eval_steps=100",
+    config = small_config("train.max_steps=10", "train.logging_steps=1", "train.eval_steps=100",
                           "train.save_steps=0")
     result = ftlab.train(config, listeners=[AskAt({3: [Request("evaluate"), Request("save")]})])
     assert sorted(_rows(result.run, "eval_loss")) == [3, 10]  # asked, and the trainer's own at the last step
@@ -89,7 +90,7 @@ def test_evaluate_without_a_validation_pass_says_why(small_config):
     from ftlab.widgets import TrainingDashboard
 
     dashboard = TrainingDashboard(refresh_s=0.0)
-    config = small_config("train.max_steps=6", "train.eval_steps=0", "train.save_steps=0")
+    config = small_config("train.max_steps=6", "train.eval_steps=0", "train.save_steps=0", "train.logging_steps=1")
     result = ftlab.train(config, listeners=[dashboard, AskAt({2: [Request("evaluate"), Request("lr", "fast")]})])
     evaluate, lr = result.run.read("events")
     assert evaluate["error"] == ("This run has no validation pass to run (train.eval_steps is 0); set "
