@@ -62,17 +62,21 @@ def run_quickstart(out: str | Path, smoke: bool = False, model: str = BUILTIN_MO
                    max_steps: int | None = None, listeners=()) -> dict:
     from ftlab.data.sources import load_data
     from ftlab.models.loader import load_model, load_tokenizer
-    from ftlab.training.runner import train
+    from ftlab.training.runner import record_evaluation, train
 
     start = time.time()
     out = Path(out)
     config = quickstart_config(smoke, model, method, max_steps, output_dir=str(out / "runs"))
+    config.eval.at_end = False  # the tuned evaluation below goes into the run's eval.json: one pass, not two
     config.validate()
     data = load_data(config.data)
     base = evaluate_split(load_model(config.model.name, config.model.dtype), load_tokenizer(config.model.name),
                           config, data)
     result = train(config, listeners)
-    tuned = evaluate_split(result.model, result.tokenizer, config, data)
+    began = time.time()
+    tuned = evaluate_split(result.model, result.tokenizer, config, data, name=result.run.path.name)
+    result.results = result.run.update_results(**record_evaluation(result.model, result.tokenizer, config,
+                                                                    result.run, data, tuned, began))
     report = {**summarise(config, base, tuned, result), "smoke": smoke, "total_seconds": round(time.time() - start, 2)}
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "report.json", report)

@@ -220,7 +220,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
         results = run.update_results(stage_after=_measure(stage, trainer.model, trainer.processing_class, config,
                                                           data))
     if config.eval.at_end and stage.generates and run.writer:
-        results = run.update_results(**_evaluate_at_end(trainer, config, run))
+        results = run.update_results(**record_evaluation(trainer.model, trainer.processing_class, config, run))
     return TrainResult(run, trainer.model, trainer.processing_class, results)
 
 
@@ -251,12 +251,14 @@ def stage_headline(stage: Stage, results: dict) -> dict:
     return figures
 
 
-def _evaluate_at_end(trainer, config: Config, run: RunDir) -> dict:
-    """eval.json for the trained model; results.json repeats its headline figures."""
+def record_evaluation(model, tokenizer, config: Config, run: RunDir, data=None, report=None,
+                      started: float | None = None) -> dict:
+    """eval.json for the trained model (from ``report`` when it was already evaluated, see
+    :func:`ftlab.eval.stage.evaluate_target`); returns the figures results.json repeats from it."""
     from ftlab.eval.stage import evaluate_trained, headline
 
-    start = time.time()
-    record = evaluate_trained(trainer.model, trainer.processing_class, config, run.path)
+    start = started or time.time()
+    record = evaluate_trained(model, tokenizer, config, run.path, data, report)
     return {"eval": headline(record), "eval_seconds": round(time.time() - start, 2)}
 
 
