@@ -48,11 +48,12 @@ def job_config(steps: int, workdir: Path, name: str):
 
 
 def shared_arguments(config, workdir: Path) -> dict:
-    """The hyper-parameters of the job, spelled out for the arms that do not go through ftlab."""
+    """The hyper-parameters of the job, spelled out for the arms that do not go through ftlab; the optimizer is
+    transformers' default (fused AdamW), as a plain script gets it."""
     t = config.train
     return {"output_dir": str(workdir / "unused"), "max_steps": t.max_steps, "per_device_train_batch_size": t.batch_size,
             "learning_rate": t.learning_rate, "lr_scheduler_type": t.lr_scheduler, "warmup_steps": t.warmup_ratio,
-            "weight_decay": t.weight_decay, "max_grad_norm": t.max_grad_norm, "optim": t.optimizer, "seed": t.seed,
+            "weight_decay": t.weight_decay, "max_grad_norm": t.max_grad_norm, "seed": t.seed,
             "data_seed": t.seed, "logging_steps": t.logging_steps, "save_strategy": "no", "eval_strategy": "no",
             "report_to": "none", "disable_tqdm": True, "use_cpu": True, "bf16": False, "fp16": False}
 
