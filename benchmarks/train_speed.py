@@ -4,7 +4,9 @@ The job is the quickstart's (the built-in model, the 2,000-row cipher split,
 LoRA r16 / alpha 32 on all seven projections, the quickstart's learning rate
 with cosine decay, batch 16, max length 128, fp32, no gradient checkpointing):
 
-- ``ftlab``: ``ftlab.train`` with the quickstart's config, monitoring, timeline and all;
+- ``ftlab``: ``ftlab.train`` with the quickstart's config, monitoring, generation timeline, checkpoint and
+  all, but no validation passes, since the other arms make none (``--validation`` adds the quickstart's,
+  one every ``train.eval_steps``, to show what they cost);
 - ``trl``: TRL's ``SFTTrainer`` on the same rows with a PEFT ``LoraConfig``, nothing else;
 - ``plain``: a transformers ``Trainer`` over PEFT with completion-only labels
   (-100 on the prompt) and a pad-to-longest collator.
@@ -19,7 +21,7 @@ clock.  One more run per arm measures, with exclusive timers around the
 trainer's parts, where a step's time goes.  The last line is the median ratio
 ftlab / plain Trainer.
 
-    OMP_NUM_THREADS=1 python benchmarks/train_speed.py [--steps 100] [--repeats 3] [--clock cpu|wall]
+    OMP_NUM_THREADS=1 python benchmarks/train_speed.py [--steps 100] [--repeats 3] [--clock cpu|wall] [--validation]
 """
 
 from __future__ import annotations
@@ -38,12 +40,17 @@ CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 clock = CLOCKS["cpu"]
 
 
+VALIDATION = {"on": False}  # --validation: the ftlab arm validates as the quickstart does
+
+
 def job_config(steps: int, workdir: Path, name: str):
     from ftlab.quickstart import quickstart_config
 
     config = quickstart_config(max_steps=steps, output_dir=str(workdir))
     config.train.run_name = name
     config.eval.at_end = False  # the quickstart evaluates the tuned model itself, after training
+    if not VALIDATION["on"]:
+        config.train.eval_steps = 0
     return config.validate()
 
 
@@ -248,10 +255,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu")
+    parser.add_argument("--validation", action="store_true",
+                        help="the ftlab arm also makes the quickstart's validation passes")
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
     args = parser.parse_args()
     global clock
     clock = CLOCKS[args.clock]
+    VALIDATION["on"] = args.validation
     if args.steps < 10:
         parser.error("--steps must be at least 10: the fairness check compares the loss logged at step 10")
     per_step: dict[str, list[float]] = {arm: [] for arm in ARMS}
