@@ -12,9 +12,10 @@ forward and backward, is thrown away.
 :func:`score_labelled_only` wraps that forward so that on a CPU only the
 labelled positions go through the head, in fp32 as TRL computes them, and
 returns TRL's own output type with the same fields, so TRL's loss and its
-logged entropy and token accuracy are unchanged.  Models whose head TRL
-transforms (logit scaling, soft-capping, MoE auxiliary losses) and sharded
-heads keep TRL's path.
+logged entropy and token accuracy are unchanged.  An FSDP-sharded head is
+gathered whole first, as TRL gathers it; models whose logits TRL transforms
+(logit scaling, soft-capping, MoE auxiliary losses) and heads that DeepSpeed
+ZeRO-3 partitions keep TRL's path.
 """
 
 from __future__ import annotations
@@ -41,26 +42,30 @@ def score_labelled_only(model: Any) -> bool:
                 **kwargs):
         head = self.get_output_embeddings()
         if not fused_lm_head or shift_labels is not None or head.weight.device.type != "cpu" \
-                or type(head.weight).__name__ == "DTensor":
+                or hasattr(head.weight, "ds_id"):  # DeepSpeed ZeRO-3 holds the head in pieces outside autograd
             return trl_forward(*args, fused_lm_head=fused_lm_head, labels=labels, shift_labels=shift_labels,
                                num_items_in_batch=num_items_in_batch, **kwargs)
         kwargs["use_cache"] = False
         hidden = self.base_model(*args, **kwargs).last_hidden_state[:, :-1]
-        return _scored(hidden, labels[:, 1:], head, num_items_in_batch)
+        return _scored(hidden, labels[:, 1:], _whole(head.weight), _whole(head.bias), num_items_in_batch)
 
     model.forward = types.MethodType(forward, model)
     return True
 
 
-def _scored(hidden: Any, labels: Any, head: Any, num_items_in_batch: Any) -> Any:
+def _whole(tensor: Any) -> Any:
+    """A head weight as one tensor: FSDP shards it (a DTensor), and like TRL the head is gathered whole."""
+    return tensor.full_tensor() if type(tensor).__name__ == "DTensor" else tensor
+
+
+def _scored(hidden: Any, labels: Any, weight: Any, bias: Any, num_items_in_batch: Any) -> Any:
     """TRL's fused output for next-token ``labels`` from ``hidden``, projecting only the labelled positions."""
     import torch
     from trl.trainer.utils import FusedCausalLMOutput
 
     mask = labels != -100
     targets = labels[mask]
-    bias = None if head.bias is None else head.bias.float()
-    logits = torch.nn.functional.linear(hidden[mask].float(), head.weight.float(), bias)
+    logits = torch.nn.functional.linear(hidden[mask].float(), weight.float(), None if bias is None else bias.float())
     log_z = logits.logsumexp(-1)
     log_probs = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - log_z
     with torch.no_grad():
