@@ -32,7 +32,7 @@ def timed_run(monitored: bool, steps: int, workdir: Path, index: int) -> float:
     config.train.save_steps = 0
     run = RunDir.create(config)
     callbacks = [RunMonitor(run, [TrainingDashboard(), ConsolePrinter(io.StringIO())])] if monitored else []
-    trainer = build_trainer(config, run, callbacks)
+    trainer, _ = build_trainer(config, run, callbacks)
     start = time.perf_counter()
     trainer.train()
     return time.perf_counter() - start

@@ -86,6 +86,13 @@ def test_quickstart_runs_headless_and_writes_its_report(tmp_path):
     run_losses = [json.loads(line)["loss"] for line in
                   Path(report["run_dir"], "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
     assert run_losses[-1] < 0.5 * run_losses[0]
+    # the tuned evaluation the report shows is the run's own record (made once, not again at the end of training)
+    recorded = json.loads(Path(report["run_dir"], "eval.json").read_text())
+    assert recorded["metrics"] == report["tuned_metrics"] and recorded["n"] == 100
+    results = json.loads(Path(report["run_dir"], "results.json").read_text())
+    assert results["eval"]["exact_match"] == report["tuned_metric"] and results["eval_seconds"] > 0
+    samples = Path(report["run_dir"], "eval_samples.jsonl").read_text().splitlines()
+    assert [json.loads(line)["prediction"] for line in samples[:8]] == [e["tuned"] for e in report["examples"]]
 
 
 def test_config_diff_between_a_run_directory_and_a_file(tmp_path, capsys):

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 from ftlab.config import Config
 from ftlab.data.sources import RunData, load_data
 from ftlab.errors import FtlabError
-from ftlab.eval.evaluation import evaluate_split
+from ftlab.eval.evaluation import EvalReport, evaluate_split
 from ftlab.eval.paired import compare, compare_suite
 from ftlab.eval.suites import SUITES, summarise
 from ftlab.files import atomic_write_json, read_json, write_jsonl
@@ -88,11 +88,16 @@ def run_suites(target: Target, names: Sequence[str], batch_size: int) -> dict[st
 
 
 def evaluate_target(target: Target, config: Config, data: RunData | None = None, split: str | None = None,
-                    against: Sequence[Target] = (), out: str | Path | None = None) -> dict:
-    """Evaluate ``target`` (and compare it with ``against``) as ``config.eval`` says; write and return eval.json."""
+                    against: Sequence[Target] = (), out: str | Path | None = None,
+                    report: EvalReport | None = None) -> dict:
+    """Evaluate ``target`` (and compare it with ``against``) as ``config.eval`` says; write and return eval.json.
+
+    ``report`` is the target's evaluation on the split when it was already made (the quickstart makes it
+    to show base and tuned side by side): it is recorded, not generated twice.
+    """
     data = data or load_data(config.data)
     split = split or config.eval.split
-    report = evaluate_split(target.model, target.tokenizer, config, data, split, target.name)
+    report = report or evaluate_split(target.model, target.tokenizer, config, data, split, target.name)
     suites = run_suites(target, config.eval.suites, config.eval.batch_size)
     record = {**report.to_json(), "data_version": data.version,
               "suites": {name: summarise(items).to_json() for name, items in suites.items()}, "against": {}}
@@ -130,9 +135,10 @@ def evaluate(target: str | Path, split: str | None = None, metrics: Sequence[str
     return evaluate_target(subject, config, against=[load_target(other) for other in against], out=out)
 
 
-def evaluate_trained(model: Any, tokenizer: Any, config: Config, run_dir: Path) -> dict:
+def evaluate_trained(model: Any, tokenizer: Any, config: Config, run_dir: Path, data: RunData | None = None,
+                     report: EvalReport | None = None) -> dict:
     """The end of ``ftlab train``: the trained model on ``eval.split``, with ``eval.suites``."""
-    return evaluate_target(Target(run_dir.name, model, tokenizer, config, run_dir), config)
+    return evaluate_target(Target(run_dir.name, model, tokenizer, config, run_dir), config, data, report=report)
 
 
 def headline(record: dict) -> dict:
