@@ -20,7 +20,7 @@ def _cmd_quickstart(args) -> None:
     from ftlab.training.run_callback import ConsolePrinter
 
     report = run_quickstart(args.out, smoke=args.smoke, model=args.model, method=args.method,
-                            max_steps=args.max_steps, listeners=[ConsolePrinter()])
+                            max_steps=args.max_steps, listeners=[ConsolePrinter()], seed=args.seed)
     summary = {k: report[k] for k in ("metric_name", "base_metric", "tuned_metric", "train_seconds",
                                       "total_seconds", "peak_rss_mb", "run_dir")}
     print(json.dumps(summary, indent=2))
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--model", default="ftlab/tiny-chat")
     quick.add_argument("--method", default="lora", choices=METHODS.names())
     quick.add_argument("--max-steps", type=int, default=None)
+    quick.add_argument("--seed", type=int, default=42, help="train.seed (adapter init and data order)")
     quick.set_defaults(run=_cmd_quickstart)
 
     config = commands.add_parser("config", help="work with config files")
