@@ -10,6 +10,8 @@ import shutil
 import pytest
 from browser import ROOT, jupyterlab, open_and_run, screenshot_folder
 
+from ftlab.quickstart import SMOKE
+
 pytestmark = pytest.mark.browser
 
 
@@ -25,7 +27,8 @@ def test_notebook_00_draws_its_dashboard_in_the_browser(tmp_path, monkeypatch):
             expect(page.get_by_text("exact match 0.00 ->")).to_be_visible(timeout=600_000)  # the last cell ran
             training = page.locator(".jp-CodeCell", has_text="ftlab.train(config, listeners=[dashboard])")
             expect(training).to_have_count(1)
-            expect(training).to_contain_text("500/500 steps")
+            steps = SMOKE["train.max_steps"]
+            expect(training).to_contain_text(f"{steps}/{steps} steps")
             expect(training).to_contain_text("done")
             curves = training.locator(".js-plotly-plot").first
             drawn = curves.evaluate(
@@ -39,7 +42,7 @@ def test_notebook_00_draws_its_dashboard_in_the_browser(tmp_path, monkeypatch):
             assert not any(word in "".join(text) for word in ("Tokenizing", "Map:", "FutureWarning", "it/s"))
             expect(training.get_by_text("Log (")).to_be_visible()
             training.get_by_text("Log (").click()
-            expect(training.locator("pre", has_text="trained to step 500")).to_be_visible()
+            expect(training.locator("pre", has_text=f"trained to step {steps}")).to_be_visible()
             page.set_viewport_size({"width": 1280, "height": 1500})
             training.scroll_into_view_if_needed()
             training.screenshot(path=str(shots / "dashboard.png"))
