@@ -2,13 +2,14 @@
 
 The headless tests set the widgets' values from Python; this one picks a score
 in the dropdown and a sample in the list the way a person does, and checks
-what the browser then shows.
+what the browser then shows.  Screenshots go to $FTLAB_SCREENSHOTS/eval_panel (/tmp/ftlab-screenshots), with
+the evaluation record the panel showed.
 """
 
 import json
 
 import pytest
-from browser import jupyterlab, notebook, open_and_run
+from browser import jupyterlab, notebook, open_and_run, screenshot_folder
 
 import ftlab
 from ftlab.config import Config
@@ -33,6 +34,8 @@ def test_a_person_reads_the_classification_plots_and_opens_the_best_sample(evalu
 
     samples = [json.loads(line) for line in (evaluated / "eval_samples.jsonl").read_text().splitlines()]
     record = json.loads((evaluated / "eval.json").read_text())
+    shots = screenshot_folder("eval_panel")
+    (shots / "eval.json").write_text(json.dumps(record, indent=1))
     with jupyterlab(tmp_path) as (base, folder):
         nbformat.write(notebook(f"from ftlab.widgets import EvalPanel\n\nEvalPanel({str(evaluated)!r})"),
                        folder / "panel.ipynb")
@@ -42,8 +45,15 @@ def test_a_person_reads_the_classification_plots_and_opens_the_best_sample(evalu
             output.get_by_role("tab", name="Classification").click()
             # plotly's FigureWidget draws in the browser: on this tab the heatmap and the ROC and PR plots
             shown = output.locator(".js-plotly-plot:visible")
-            expect(shown).to_have_count(3)
-            expect(shown.first.locator(".heatmaplayer")).to_have_count(1)
+            try:
+                expect(shown).to_have_count(3)
+                # found by its title, not its place: the matrix is drawn as a heatmap with a number in each cell
+                confusion = shown.filter(has_text="confusion matrix")
+                expect(confusion.locator(".heatmaplayer")).to_have_count(1)
+                labels = record["diagnostics"]["confusion"]["labels"]
+                expect(confusion.locator(".heatmaplayer text")).to_have_count(len(labels) ** 2)
+            finally:
+                output.screenshot(path=shots / "1_classification.png")
 
             output.get_by_role("tab", name="Samples").click()
             score = output.locator(".widget-dropdown select")
@@ -56,4 +66,4 @@ def test_a_person_reads_the_classification_plots_and_opens_the_best_sample(evalu
             best.select_option(index=0)  # what a click on the first line does: the kernel fills the detail view
             expect(output).to_contain_text(top[0]["reference"])
             expect(output.get_by_text(top[0]["question"]).first).to_be_visible()
-            output.screenshot(path=str(tmp_path / "panel.png"))
+            output.screenshot(path=shots / "2_best_sample_opened.png")
