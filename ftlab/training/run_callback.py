@@ -107,8 +107,12 @@ class RunMonitor(TrainerCallback):
                                     "elapsed": now - self._start})
         if now - self._last_sample >= self.sample_every_s:
             self._sample(state.global_step)
-        self._steer(Step(args, state, control, kwargs.get("optimizer"), kwargs.get("lr_scheduler"),
-                         self._can_evaluate))
+        self._steer(self._step(args, state, control, kwargs))
+
+    def _step(self, args, state, control, hook_kwargs: dict) -> Step:
+        """What a request acts on, from a trainer hook's arguments."""
+        return Step(args, state, control, hook_kwargs.get("optimizer"), hook_kwargs.get("lr_scheduler"),
+                    self._can_evaluate)
 
     def _requests(self) -> list[Request]:
         out = []
@@ -163,8 +167,7 @@ class RunMonitor(TrainerCallback):
             self._last_tokens = (tokens, now)
         self.emit("metrics", row)
         # again after the row: a listener may ask on seeing it, and the stop or save then lands on this step
-        self._steer(Step(args, state, control, kwargs.get("optimizer"), kwargs.get("lr_scheduler"),
-                         self._can_evaluate))
+        self._steer(self._step(args, state, control, kwargs))
         loss = row.get("loss")
         if loss is not None and not math.isfinite(loss):
             self.stop_reason, self.nan_step = "nan_loss", state.global_step

@@ -169,28 +169,29 @@ def _keep_best(trainer, run: RunDir) -> dict:
             "best_checkpoint": str(Path(state.best_model_checkpoint).relative_to(run.path))}
 
 
-_ACTIVE: list[RunDir] = []  # the run training in this process now; a second one is refused (one kernel, one run)
+_training: RunDir | None = None  # the run training in this process now; a second is refused (one kernel, one run)
 
 
 def _refuse_while_training() -> None:
     """A widget's callback runs while a run trains (the dashboard lets the kernel read clicks); it cannot start a
     second run beside it, which would share the process' threads and memory and the one dashboard."""
-    if _ACTIVE:
-        raise FtlabError(f"A run is already training in this process ({_ACTIVE[0].path}); stop it (the dashboard's "
+    if _training is not None:
+        raise FtlabError(f"A run is already training in this process ({_training.path}); stop it (the dashboard's "
                          "Stop button) or wait for it to end, then start this one.")
 
 
 def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> TrainResult:
     from ftlab.training.run_log import run_log
 
+    global _training
     _refuse_while_training()
     monitor = RunMonitor(run, listeners)
-    _ACTIVE.append(run)
+    _training = run
     try:
         with run_log(run.path / "log.txt" if run.writer else None, monitor.log_sink()) as log:
             return _train(config, run, monitor, resume_from, log)
     finally:
-        _ACTIVE.clear()
+        _training = None
 
 
 def _train(config: Config, run: RunDir, monitor: RunMonitor, resume_from: str | None, log) -> TrainResult:
