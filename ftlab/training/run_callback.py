@@ -53,8 +53,9 @@ class Listener(Protocol):
 
 class RunMonitor(TrainerCallback):
     def __init__(self, run: RunDir | None = None, listeners: list[Listener] | tuple = (),
-                 sample_every_s: float = 1.0, progress_every_s: float = 0.25):
+                 sample_every_s: float = 1.0, progress_every_s: float = 0.25, stage: str | None = None):
         self.run = run
+        self.stage = stage  # the run's training stage, for the listeners' panels (None: not known)
         self.listeners = list(listeners)
         self.sample_every_s = sample_every_s
         self.progress_every_s = progress_every_s
@@ -89,11 +90,9 @@ class RunMonitor(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         self._start = time.time()
         self._last_tokens = (0.0, self._start)
-        stage = self.run.config().train.stage if self.run is not None and (self.run.path / "config.yaml").exists() \
-            else None
         self._can_evaluate = args.eval_strategy != "no"
         self.emit("begin", {"max_steps": state.max_steps, "step": state.global_step, "time": self._start,
-                            "stage": stage, "can_evaluate": self._can_evaluate,
+                            "stage": self.stage, "can_evaluate": self._can_evaluate,
                             "learning_rate": args.learning_rate})
         if state.global_step > 0:
             self.emit("events", {"event": "resumed", "step": state.global_step, "applied": round(self._start, 3)})

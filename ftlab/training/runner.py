@@ -185,7 +185,7 @@ def _run(config: Config, run: RunDir, listeners, resume_from: str | None) -> Tra
 
     global _training
     _refuse_while_training()
-    monitor = RunMonitor(run, listeners)
+    monitor = RunMonitor(run, listeners, stage=config.train.stage)
     _training = run
     try:
         with run_log(run.path / "log.txt" if run.writer else None, monitor.log_sink()) as log:

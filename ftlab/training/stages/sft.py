@@ -5,7 +5,9 @@ them and the loss falls on the completion only (``completion_only_loss``),
 with the whole prompt dialogue (system prompt, earlier turns) as context.
 On a CPU only the answer's positions go through the language-model head
 (:mod:`ftlab.training.answer_head`): the same loss and logged figures as TRL's,
-for a tenth of the head's work on short answers.
+for a tenth of the head's work on short answers.  Batches are padded by
+:class:`ftlab.training.padded_batch.PaddedBatch`, TRL's collator with a cheaper
+path for rows padded to the longest.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ def build_trainer(inputs: TrainerInputs):
     from trl import SFTConfig, SFTTrainer
 
     from ftlab.training.answer_head import score_labelled_only
+    from ftlab.training.padded_batch import padded_batches
 
     config = inputs.config
     args = SFTConfig(**inputs.arguments, max_length=config.data.max_length,
@@ -25,6 +28,7 @@ def build_trainer(inputs: TrainerInputs):
     trainer = SFTTrainer(model=inputs.model, args=args, train_dataset=inputs.train_rows,
                          eval_dataset=inputs.eval_rows, processing_class=inputs.tokenizer,
                          optimizers=(inputs.optimizer, None), callbacks=inputs.callbacks)
+    padded_batches(trainer)
     model = trainer.model
     score_labelled_only(model.get_base_model() if isinstance(model, PeftModel) else model)
     return trainer
