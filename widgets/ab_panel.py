@@ -34,6 +34,7 @@ from ftlab.ops.ab_test import (
 )
 from ftlab.ops.request_log import RequestRecord, read_requests
 from ftlab.widgets.html_table import number, table
+from ftlab.widgets.figure_widget import FigureWidget
 
 if TYPE_CHECKING:
     from ftlab.ops.model_registry import ModelRegistry
@@ -94,7 +95,7 @@ def ab_figure(analysis: ABAnalysis, running: list[tuple[int, ABAnalysis]] | None
         fig.update_xaxes(title_text="users", row=1, col=2)
     fig.update_layout(title=f"{analysis.verdict}: {analysis.candidate} vs {analysis.control} "
                       f"({analysis.difference * scale:+.3g}, p = {analysis.p_value:.3g})", **_LAYOUT)
-    return go.FigureWidget(fig) if widget else fig
+    return FigureWidget(fig) if widget else fig
 
 
 def ab_html(analysis: ABAnalysis, decision: GateDecision | None = None) -> str:

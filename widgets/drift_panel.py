@@ -29,6 +29,7 @@ from ftlab.ops.drift import (
 )
 from ftlab.ops.request_log import RequestRecord, read_requests
 from ftlab.widgets.html_table import number, table
+from ftlab.widgets.figure_widget import FigureWidget
 
 _ALERT = "#fee2e2"
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 340}
@@ -55,7 +56,7 @@ def length_figure(which: str, reference: Reference, records: Sequence[RequestRec
                                   marker_color="#dc2626")])
     fig.update_layout(barmode="overlay", title=LENGTHS[which], xaxis_title=LENGTHS[which], yaxis_title="share",
                       **_LAYOUT)
-    return go.FigureWidget(fig) if widget else fig
+    return FigureWidget(fig) if widget else fig
 
 
 def timeline_figure(windows: list[dict], widget: bool = False) -> go.Figure:
@@ -73,7 +74,7 @@ def timeline_figure(windows: list[dict], widget: bool = False) -> go.Figure:
                       xaxis_title="window", yaxis={"title": "Jensen-Shannon (bits)", "rangemode": "tozero"},
                       yaxis2={"title": "PSI", "overlaying": "y", "side": "right", "rangemode": "tozero"},
                       **_LAYOUT)
-    return go.FigureWidget(fig) if widget else fig
+    return FigureWidget(fig) if widget else fig
 
 
 def drift_html(report: DriftReport) -> str:

@@ -31,6 +31,7 @@ from ftlab.files import read_json
 from ftlab.widgets.eval_panel import verdict
 from ftlab.widgets.html_table import number, table
 from ftlab.widgets.timeline_view import diff_html
+from ftlab.widgets.figure_widget import FigureWidget
 
 EXPORT_FILE = "export.json"
 AXES = {"latency": "latency p50 (ms)", "quality": "quality difference"}
@@ -252,7 +253,7 @@ def tradeoff_figure(record: dict, y: str = "latency", widget: bool = False) -> g
     fig.update_xaxes(range=[0, 1.3 * max((r["size_mb"] for r in rows), default=1)])  # room for the labels
     if y == "quality":
         fig.add_hline(y=0, line_dash="dot", line_color="#999")
-    return go.FigureWidget(fig) if widget else fig
+    return FigureWidget(fig) if widget else fig
 
 
 # ---- the widget --------------------------------------------------------------------------------------------------

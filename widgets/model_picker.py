@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from ftlab.errors import FtlabError
 from ftlab.config import Config
 from ftlab.models.estimate import GPUS, MemoryEstimate, estimate_memory
+from ftlab.widgets.figure_widget import FigureWidget
 
 # Bar label -> the config settings that make that way of training (16-bit weights: pure bf16; fp32 weights
 # under bf16 precision: mixed precision with fp32 masters).
@@ -33,7 +34,7 @@ def fit_figure(estimates: dict[str, MemoryEstimate], gpu_memory_gb: float, title
                widget: bool = False):
     """Stacked bars of the breakdown per method, the peak as a marker and the GPU's memory as a line."""
     labels = list(estimates)
-    figure = go.FigureWidget() if widget else go.Figure()
+    figure = FigureWidget() if widget else go.Figure()
     for part, color in zip(PARTS, COLORS):
         figure.add_bar(name=part, x=labels, y=[estimates[m].breakdown[part] for m in labels], marker_color=color)
     figure.add_scatter(name="peak (parts overlap)", x=labels, y=[estimates[m].total_gb for m in labels],

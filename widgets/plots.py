@@ -11,6 +11,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ftlab.widgets.figure_widget import FigureWidget
+
 PANELS = ["loss (log scale)", "learning rate", "grad norm", "tokens / s", "memory (MB, from 0)",
           "utilisation (% of the machine)"]
 
@@ -103,7 +105,7 @@ def curves_figure(metrics: list[dict] = (), system: list[dict] = (), title: str 
     fig.update_xaxes(title_text="step", row=2)
     fig.update_layout(height=540, title=title or None, margin=dict(l=40, r=20, t=60 if title else 40, b=40),
                       legend=dict(orientation="h", y=-0.15), template="plotly_white", hovermode="closest")
-    return go.FigureWidget(fig) if widget else fig
+    return FigureWidget(fig) if widget else fig
 
 
 def run_figure(run_dir: str | Path, title: str | None = None) -> go.Figure:
@@ -127,7 +129,7 @@ def stage_figure(plots: tuple[tuple[str, tuple[str, ...]], ...], metrics: list[d
     fig.update_xaxes(title_text="step")
     fig.update_layout(height=300, margin=dict(l=40, r=20, t=40, b=40), legend=dict(orientation="h", y=-0.3),
                       template="plotly_white")
-    return go.FigureWidget(fig) if widget else fig
+    return FigureWidget(fig) if widget else fig
 
 
 def stage_series(plots: tuple[tuple[str, tuple[str, ...]], ...], metrics: list[dict]) -> list[tuple[list, list]]:

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from ftlab.training.compare import compare_runs, list_runs
 from ftlab.training.rundir import RunDir
 from ftlab.widgets.html_table import HIGHLIGHT, number, table
+from ftlab.widgets.figure_widget import FigureWidget
 
 CURVES = {"train loss": "loss", "eval loss": "eval_loss", "learning rate": "learning_rate",
           "grad norm": "grad_norm", "tokens/s": "tokens_per_s", "token accuracy": "mean_token_accuracy"}
@@ -22,7 +23,7 @@ class RunComparison:
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.curve = W.Dropdown(options=list(CURVES), value=curve, description="curve")
         self.only_differences = W.Checkbox(value=True, description="only settings that differ")
-        self.figure = go.FigureWidget(layout=go.Layout(height=380, template="plotly_white",
+        self.figure = FigureWidget(layout=go.Layout(height=380, template="plotly_white",
                                                        xaxis_title="step", margin=dict(l=50, r=20, t=30, b=40)))
         self.config_table = W.HTML()
         self.results_table = W.HTML()
