@@ -17,23 +17,13 @@ from pathlib import Path
 
 
 def quickstart_rows(workdir: Path) -> tuple[list[dict], int]:
-    """The quickstart's training rows as TRL tokenized them, and the pad id."""
-    from trl import SFTConfig, SFTTrainer
+    """The quickstart's training rows as TRL tokenized them (train_speed's bare-TRL arm), and the pad id."""
+    from train_speed import build_trl, job_config  # this folder is on sys.path when the script runs
 
-    from ftlab.data.rows import to_dataset
-    from ftlab.data.sources import load_data
-    from ftlab.models.loader import load_model, load_tokenizer
-    from ftlab.quickstart import quickstart_config
-
-    config = quickstart_config(output_dir=str(workdir))
-    rows = to_dataset(load_data(config.data)["train"], "sft", config.data.system_prompt, config.data.task)
-    tokenizer = load_tokenizer(config.model.name)
-    trainer = SFTTrainer(model=load_model(config.model.name, config.model.dtype), train_dataset=rows,
-                         processing_class=tokenizer,
-                         args=SFTConfig(output_dir=str(workdir), max_length=config.data.max_length,
-                                        report_to="none", use_cpu=True))
+    trainer = build_trl(job_config(10, workdir, "collation"), workdir)
     dataset = trainer.train_dataset
-    return [{k: dataset[i][k] for k in ("input_ids", "labels")} for i in range(len(dataset))], tokenizer.pad_token_id
+    rows = [{k: dataset[i][k] for k in ("input_ids", "labels")} for i in range(len(dataset))]
+    return rows, trainer.processing_class.pad_token_id
 
 
 def main() -> None:

@@ -33,8 +33,8 @@ from ftlab.ops.ab_test import (
     decide,
 )
 from ftlab.ops.request_log import RequestRecord, read_requests
-from ftlab.widgets.html_table import number, table
 from ftlab.widgets.figure_widget import FigureWidget
+from ftlab.widgets.html_table import number, table
 
 if TYPE_CHECKING:
     from ftlab.ops.model_registry import ModelRegistry

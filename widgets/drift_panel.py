@@ -28,8 +28,8 @@ from ftlab.ops.drift import (
     summarise,
 )
 from ftlab.ops.request_log import RequestRecord, read_requests
-from ftlab.widgets.html_table import number, table
 from ftlab.widgets.figure_widget import FigureWidget
+from ftlab.widgets.html_table import number, table
 
 _ALERT = "#fee2e2"
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 340}

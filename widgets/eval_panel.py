@@ -33,10 +33,10 @@ from ftlab.eval.paired import ITEM_SCORES
 from ftlab.eval.ratings import read_ratings, summarize
 from ftlab.eval.stage import against_samples_file
 from ftlab.files import read_json, read_jsonl
+from ftlab.widgets.figure_widget import FigureWidget
 from ftlab.widgets.html_table import number, table
 from ftlab.widgets.rating import summary_html
 from ftlab.widgets.timeline_view import diff_html
-from ftlab.widgets.figure_widget import FigureWidget
 
 TABS = ("Figures", "Classification", "Calibration", "Samples", "Suites", "Ratings")
 _TEXT = "font-family:monospace;white-space:pre-wrap"
@@ -375,17 +375,17 @@ def confusion_figure(diagnostics: dict) -> go.FigureWidget:
     confusion = diagnostics["confusion"]
     labels = confusion["labels"]
     fig = FigureWidget(go.Heatmap(z=confusion["matrix"], x=labels, y=labels, colorscale="Blues",
-                                     text=confusion["matrix"], texttemplate="%{text}",
-                                     hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"),
-                          layout=go.Layout(title="confusion matrix", xaxis_title="predicted", yaxis_title="true",
-                                           yaxis_autorange="reversed", height=360, width=420, **_LAYOUT))
+                                  text=confusion["matrix"], texttemplate="%{text}",
+                                  hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"),
+                       layout=go.Layout(title="confusion matrix", xaxis_title="predicted", yaxis_title="true",
+                                        yaxis_autorange="reversed", height=360, width=420, **_LAYOUT))
     return fig
 
 
 def class_curves_figure(curves: dict, x: str, y: str, title: str, steps: bool) -> go.FigureWidget:
     """One curve per class (ROC: fpr/tpr, PR: recall/precision) with its area in the legend."""
     fig = FigureWidget(layout=go.Layout(title=title, xaxis_title=x, yaxis_title=y, height=360, width=440,
-                                           xaxis_range=[0, 1.02], yaxis_range=[0, 1.02], **_LAYOUT))
+                                        xaxis_range=[0, 1.02], yaxis_range=[0, 1.02], **_LAYOUT))
     area_name = "AP" if steps else "AUC"
     for label, points in curves.items():
         area = curve_area(points[x], points[y], steps)
@@ -413,8 +413,8 @@ def reliability_figure(record: dict) -> go.FigureWidget:
 def coverage_figure(record: dict) -> go.FigureWidget:
     points = [c for c in record["diagnostics"].get("coverage", []) if c["accuracy"] is not None]
     fig = FigureWidget(layout=go.Layout(title="accuracy vs coverage", xaxis_title="coverage (most confident "
-                                           "share answered)", yaxis_title="accuracy", xaxis_range=[0, 1.02],
-                                           yaxis_range=[0, 1.02], height=360, width=440, **_LAYOUT))
+                                        "share answered)", yaxis_title="accuracy", xaxis_range=[0, 1.02],
+                                        yaxis_range=[0, 1.02], height=360, width=440, **_LAYOUT))
     fig.add_scatter(x=[c["coverage"] for c in points], y=[c["accuracy"] for c in points], mode="lines+markers",
                     name="accuracy", text=[f"{c['examples']} examples" for c in points])
     return fig
@@ -424,7 +424,7 @@ def wins_figure(record: dict) -> go.FigureWidget:
     """Stacked wins / ties / losses of the candidate against each compared model."""
     summaries = [win_summary(record, other) for other in record.get("against", {})]
     fig = FigureWidget(layout=go.Layout(barmode="stack", title="wins / ties / losses per item",
-                                           height=120 + 40 * len(summaries), **_LAYOUT))
+                                        height=120 + 40 * len(summaries), **_LAYOUT))
     for key, colour in (("wins", "#16a34a"), ("ties", "#9ca3af"), ("losses", "#dc2626")):
         fig.add_bar(y=[s["other"] for s in summaries], x=[s[key] for s in summaries], name=key, orientation="h",
                     marker_color=colour)
@@ -437,7 +437,7 @@ def differences_figure(record: dict, other: str) -> go.FigureWidget:
             if r["low"] is not None and 0 <= r["candidate"] <= 1 and 0 <= r["baseline"] <= 1]
     colours = [{"better": "#16a34a", "worse": "#dc2626"}.get(r["verdict"], "#6b7280") for r in rows]
     fig = FigureWidget(layout=go.Layout(title=f"difference vs {other} (candidate − baseline), paired 95% "
-                                           "interval", height=120 + 26 * len(rows), **_LAYOUT))
+                                        "interval", height=120 + 26 * len(rows), **_LAYOUT))
     fig.add_scatter(x=[r["difference"] for r in rows], y=[f"{r['metric']} {r['arrow']}" for r in rows],
                     mode="markers", marker={"color": colours, "size": 9}, showlegend=False,
                     error_x={"type": "data", "symmetric": False, "array": [r["high"] - r["difference"] for r in rows],

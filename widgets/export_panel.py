@@ -29,9 +29,9 @@ from ftlab.errors import FtlabError
 from ftlab.eval.metrics import METRICS
 from ftlab.files import read_json
 from ftlab.widgets.eval_panel import verdict
+from ftlab.widgets.figure_widget import FigureWidget
 from ftlab.widgets.html_table import number, table
 from ftlab.widgets.timeline_view import diff_html
-from ftlab.widgets.figure_widget import FigureWidget
 
 EXPORT_FILE = "export.json"
 AXES = {"latency": "latency p50 (ms)", "quality": "quality difference"}

@@ -145,8 +145,8 @@ def _add(data: dict, widgets: WidgetHtml, images: FigureImages, compared: bool, 
 def snapshot_figure_widgets() -> int:
     """In a kernel, after the last cell: send each live FigureWidget's whole figure to the saved widget state.
 
-    A FigureWidget syncs its figure (``_widget_data``, ``_widget_layout``) only when it is first displayed;
-    later changes (a dashboard adding points) travel as one-off messages, so the state a notebook saves holds
+    A FigureWidget syncs its figure (``_widget_data``, ``_widget_layout``) only when it is built or first
+    displayed; later changes (a dashboard adding points) travel as one-off messages, so the state a notebook saves holds
     the empty figure of the start.  Assigning them again, as plotly itself does when it displays the widget,
     sends the figure as it stands.  Returns how many figures were sent.
     """

@@ -6,10 +6,10 @@ TRL's ``DataCollatorForLanguageModeling`` turns every row into three tensors
 (token lists of one rank, padded on the right to the batch's longest row)
 that is 48 small tensors and three copies per batch of 16.  Filling one
 preallocated array per batch tensor with each row's list gives the same
-tensors (same values, dtypes and keys) for about a seventh of the time;
+tensors (same values, dtypes and keys) for a tenth of the time or less;
 ``benchmarks/collation.py`` measures both on the quickstart's batches:
-1.24 ms against 0.13 ms per batch of 16 (one thread), a millisecond of a
-110 ms step.
+1.19-1.24 ms against 0.07-0.13 ms per batch of 16 (one thread, two runs),
+about a millisecond of a 110 ms step.
 
 Everything else (padding-free batches, packed rows with their sequence
 lengths, position ids for sequence parallelism, rows given as tensors) goes
