@@ -13,13 +13,18 @@ with cosine decay, batch 16, max length 128, fp32, no gradient checkpointing):
 
 The three read byte-identical token ids (checked against the rows TRL
 tokenized) and start from the same adapter init and data order, so the loss at
-step 10 agrees; it is printed.  Runs alternate arm by arm so drift in machine
-load hits every arm alike; only ``trainer.train()`` is timed, by the process's
-CPU time (``--clock cpu``, the default: it holds still on a shared machine,
-and with OMP_NUM_THREADS=1 it is the wall time of a quiet one) or by the wall
-clock.  One more run per arm measures, with exclusive timers around the
-trainer's parts, where a step's time goes.  The last line is the median ratio
-ftlab / plain Trainer.
+step 10 agrees; it is printed.  Every run is a process of its own (after a
+10-step warm-up in it), so nothing one arm sets for its process carries into
+another: ftlab keeps freed memory with the process while it trains on a CPU
+(:mod:`ftlab.training.cpu_allocator`), which a plain script does not do.  The
+``plain-kept`` arm is the plain Trainer with that same setting, to show how
+much of the difference it makes; it is reported, not part of the ratio.  Runs
+alternate arm by arm so drift in machine load hits every arm alike; only
+``trainer.train()`` is timed, by the process's CPU time (``--clock cpu``, the
+default: it holds still on a shared machine, and with OMP_NUM_THREADS=1 it is
+the wall time of a quiet one) or by the wall clock.  One more run per arm
+measures, with exclusive timers around the trainer's parts, where a step's time
+goes.  The last line is the median ratio ftlab / plain Trainer.
 
     OMP_NUM_THREADS=1 python benchmarks/train_speed.py [--steps 400] [--repeats 3] [--clock cpu|wall] [--validation]
 """
@@ -28,14 +33,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from unittest import mock
 
-ARMS = ("ftlab", "trl", "plain")
+ARMS = ("ftlab", "trl", "plain", "plain-kept")
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 clock = CLOCKS["cpu"]
 
@@ -169,6 +177,10 @@ def timed_run(arm: str, steps: int, workdir: Path, name: str) -> tuple[float, fl
         if arm == "ftlab":
             loss10 = run_ftlab(config)
         else:
+            if arm == "plain-kept":
+                from ftlab.training.cpu_allocator import keep_freed_memory
+
+                keep_freed_memory()
             loss10 = run_trainer(build_trl(config, workdir) if arm == "trl" else build_plain(config, workdir))
     return seconds[0], loss10
 
@@ -250,6 +262,26 @@ def breakdown(arm: str, steps: int, workdir: Path) -> dict[str, float]:
     return {part: 1000 * s / steps for part, s in timers.seconds.items()} | {"total": 1000 * seconds / steps}
 
 
+def child(arm: str, steps: int, instrumented_run: bool) -> dict:
+    """One run in this process, after a 10-step warm-up (imports, caches, first-call kernels)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        timed_run(arm, 10, workdir, "warmup")
+        if instrumented_run:
+            return {"breakdown": breakdown(arm, steps, workdir)}
+        seconds, loss10 = timed_run(arm, steps, workdir, "timed")
+        return {"ms_per_step": 1000 * seconds / steps, "loss10": loss10}
+
+
+def in_process(arm: str, args, instrumented_run: bool = False) -> dict:
+    command = [sys.executable, __file__, "--child", arm, "--steps", str(args.steps), "--clock", args.clock]
+    command += ["--validation"] * args.validation + ["--instrumented"] * instrumented_run
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the {arm} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=400,
@@ -259,39 +291,44 @@ def main() -> None:
     parser.add_argument("--validation", action="store_true",
                         help="the ftlab arm also makes the quickstart's validation passes")
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false")
+    parser.add_argument("--child", choices=ARMS, help=argparse.SUPPRESS)  # one run, in a process of its own
+    parser.add_argument("--instrumented", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     global clock
     clock = CLOCKS[args.clock]
     VALIDATION["on"] = args.validation
     if args.steps < 10:
         parser.error("--steps must be at least 10: the fairness check compares the loss logged at step 10")
+    if args.child:
+        print(json.dumps(child(args.child, args.steps, args.instrumented)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"identical token ids and labels in the trl and plain arms: {check_identical_text(Path(tmp))} rows",
+              flush=True)
     per_step: dict[str, list[float]] = {arm: [] for arm in ARMS}
     ratios, losses = [], {}
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        print(f"identical token ids and labels in the trl and plain arms: {check_identical_text(workdir)} rows",
-              flush=True)
-        for arm in ARMS:  # warm-up: imports, caches, first-call kernels
-            timed_run(arm, 10, workdir, f"{arm}-warmup")
-        for i in range(args.repeats):
-            order = ARMS[i % len(ARMS):] + ARMS[:i % len(ARMS)]
-            for arm in order:
-                seconds, losses[arm] = timed_run(arm, args.steps, workdir, f"{arm}-{i}")
-                per_step[arm].append(1000 * seconds / args.steps)
-            ratios.append(per_step["ftlab"][-1] / per_step["plain"][-1])
-            print(f"repeat {i + 1}: " + "  ".join(f"{arm} {per_step[arm][-1]:.1f} ms/step" for arm in ARMS)
-                  + f"  ratio ftlab/plain {ratios[-1]:.3f}", flush=True)
-        print("loss at step 10: " + "  ".join(f"{arm} {losses[arm]:.4f}" for arm in ARMS))
-        if args.breakdown:
-            tables = {arm: breakdown(arm, args.steps, workdir) for arm in ARMS}
-            parts = sorted({p for t in tables.values() for p in t if p != "total"},
-                           key=lambda p: -max(t.get(p, 0.0) for t in tables.values()))
-            print(f"\nwhere a step's time goes (ms per step, one instrumented run of {args.steps} steps each):")
-            print(f"{'part':<28}" + "".join(f"{arm:>10}" for arm in ARMS))
-            for part in parts + ["total"]:
-                print(f"{part:<28}" + "".join(f"{tables[arm].get(part, 0.0):>10.2f}" for arm in ARMS))
+    for i in range(args.repeats):
+        order = ARMS[i % len(ARMS):] + ARMS[:i % len(ARMS)]
+        for arm in order:
+            run = in_process(arm, args)
+            per_step[arm].append(run["ms_per_step"])
+            losses[arm] = run["loss10"]
+        ratios.append(per_step["ftlab"][-1] / per_step["plain"][-1])
+        print(f"repeat {i + 1}: " + "  ".join(f"{arm} {per_step[arm][-1]:.1f} ms/step" for arm in ARMS)
+              + f"  ratio ftlab/plain {ratios[-1]:.3f}", flush=True)
+    print("loss at step 10: " + "  ".join(f"{arm} {losses[arm]:.4f}" for arm in ARMS))
+    if args.breakdown:
+        tables = {arm: in_process(arm, args, instrumented_run=True)["breakdown"] for arm in ARMS}
+        parts = sorted({p for t in tables.values() for p in t if p != "total"},
+                       key=lambda p: -max(t.get(p, 0.0) for t in tables.values()))
+        print(f"\nwhere a step's time goes (ms per step, one instrumented run of {args.steps} steps each):")
+        print(f"{'part':<28}" + "".join(f"{arm:>11}" for arm in ARMS))
+        for part in parts + ["total"]:
+            print(f"{part:<28}" + "".join(f"{tables[arm].get(part, 0.0):>11.2f}" for arm in ARMS))
     print(f"\nper-step ms of {args.clock} time (median over repeats): " + "  ".join(
         f"{arm} {statistics.median(per_step[arm]):.1f}" for arm in ARMS))
+    print(f"median ratio plain-kept / plain Trainer (the allocator setting alone): "
+          f"{statistics.median(a / b for a, b in zip(per_step['plain-kept'], per_step['plain'])):.2f}")
     print(f"median ratio ftlab / TRL: {statistics.median(a / b for a, b in zip(per_step['ftlab'], per_step['trl'])):.2f}")
     print(f"median ratio ftlab / plain Trainer: {statistics.median(ratios):.2f}")
 
