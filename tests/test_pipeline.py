@@ -112,6 +112,18 @@ def test_references_to_missing_or_later_stages_are_named():
         Plan.from_dict({"stages": [SFT, {"name": "sft", "sett": {}}]})
 
 
+def test_from_base_starts_a_stage_from_the_base_model_not_the_latest_stage(tmp_path):
+    from ftlab.training.pipeline import plan_stages
+
+    rm = {"name": "rm", "set": {"train.stage": "rm", "method.name": "full"}}
+    chained, from_base = (plan_stages(_plan(SFT, rm_entry), tmp_path) for rm_entry in (rm, {**rm, "from": "base"}))
+    assert chained[1].start == "sft" and from_base[1].start is None
+    assert from_base[1].config.model.name == from_base[0].config.model.name == "ftlab/tiny-chat"
+    with pytest.raises(FtlabError, match=r"test plan: stage 1 is named 'base', which 'from: base' means \(the plan's "
+                                         r"base model\); give the stage another name\."):
+        _plan({**SFT, "name": "base"})
+
+
 def test_pipeline_cli_runs_a_plan_and_resume_knows_pipeline_dirs(tmp_path, capsys):
     import yaml
 

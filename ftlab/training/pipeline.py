@@ -8,14 +8,15 @@
       - name: sft           # the stage's run directory is DIR/01_sft
         set: {train.stage: sft, train.max_steps: 200}
       - name: rm
-        from: sft           # start from that stage's model (default: the latest model so far)
+        from: base          # start from the configured base model (default: the latest model so far)
         set: {train.stage: rm}
       - name: ppo
         from: sft
         set: {train.stage: ppo, stage.reward_model: "@rm"}   # "@NAME": that stage's run directory
 
 Each stage starts from the merged model of the stage it comes ``from``
-(:func:`ftlab.training.merged.merged_model`); a reward model is never a
+(:func:`ftlab.training.merged.merged_model`), or with ``from: base`` from the
+plan's base model (``model.name``), as a reward model may; a reward model is never a
 starting point (it has a score head, not a language-model head), so the
 default is the latest stage that trains a language model.  ``DIR/pipeline.json``
 lists the stages with their status and headline figures, and is rewritten
@@ -44,11 +45,14 @@ from ftlab.training.stages import STAGES
 PIPELINE_FILE = "pipeline.json"
 
 
+BASE = "base"  # ``from: base``: the stage starts from the plan's base model, not from an earlier stage
+
+
 @dataclass
 class PlanStage:
     name: str
     settings: dict = field(default_factory=dict)  # dotted path -> value, applied over the shared config
-    start: str | None = None  # ``from``: the stage whose model this one starts from
+    start: str | None = None  # ``from``: the stage whose model this one starts from, or BASE
 
 
 @dataclass
@@ -92,6 +96,9 @@ class Plan:
             if not isinstance(settings, dict):
                 raise FtlabError(f"{source}: stage {i} ({entry['name']}): 'set' must map settings to values, "
                                  "e.g. {train.stage: dpo, train.max_steps: 100}.")
+            if entry["name"] == BASE:
+                raise FtlabError(f"{source}: stage {i} is named {BASE!r}, which 'from: {BASE}' means (the plan's base "
+                                 "model); give the stage another name.")
             stages.append(PlanStage(str(entry["name"]), dict(settings), entry.get("from")))
         names = [s.name for s in stages]
         duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -145,7 +152,9 @@ def plan_stages(plan: Plan, out: Path, overrides: list[str] = ()) -> list[StageP
             raise FtlabError(f"{where}: stage.reward_model refers to {refers['stage.reward_model']!r}, which is not "
                              "a reward-model stage (train.stage: rm).")
         start = entry.start
-        if start is not None:
+        if start == BASE:
+            start = None
+        elif start is not None:
             if start not in earlier:
                 raise FtlabError(f"{where}: 'from: {start}' names no earlier stage "
                                  f"(earlier stages: {', '.join(earlier) or 'none'}).")
