@@ -14,15 +14,12 @@ with cosine decay, batch 16, max length 128, fp32, no gradient checkpointing):
 The three read byte-identical token ids (checked against the rows TRL
 tokenized) and start from the same adapter init and data order, so the loss at
 step 10 agrees; it is printed.  Every run is a process of its own (after a
-10-step warm-up in it), so nothing one arm sets for its process carries into
-another: ftlab keeps freed memory with the process while it trains on a CPU
-(:mod:`ftlab.training.cpu_allocator`), which a plain script does not do.  The
-``plain-kept`` arm is the plain Trainer with that same setting, to show how
-much of the difference it makes; it is reported, not part of the ratio.  Runs
-alternate arm by arm so drift in machine load hits every arm alike; only
-``trainer.train()`` is timed, by the process's CPU time (``--clock cpu``, the
-default: it holds still on a shared machine, and with OMP_NUM_THREADS=1 it is
-the wall time of a quiet one) or by the wall clock.  One more run per arm
+10-step warm-up in it), so nothing one arm leaves in its process (caches,
+allocator state, imports) weighs on another.  Runs alternate arm by arm so
+drift in machine load hits every arm alike; only ``trainer.train()`` is
+timed, by the process's CPU time (``--clock cpu``, the default: it holds still
+on a shared machine, and with OMP_NUM_THREADS=1 it is the wall time of a quiet
+one) or by the wall clock.  One more run per arm
 measures, with exclusive timers around the trainer's parts, where a step's time
 goes.  The last line is the median ratio ftlab / plain Trainer.
 
@@ -43,7 +40,7 @@ from collections import defaultdict
 from pathlib import Path
 from unittest import mock
 
-ARMS = ("ftlab", "trl", "plain", "plain-kept")
+ARMS = ("ftlab", "trl", "plain")
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 clock = CLOCKS["cpu"]
 
@@ -177,10 +174,6 @@ def timed_run(arm: str, steps: int, workdir: Path, name: str) -> tuple[float, fl
         if arm == "ftlab":
             loss10 = run_ftlab(config)
         else:
-            if arm == "plain-kept":
-                from ftlab.training.cpu_allocator import keep_freed_memory
-
-                keep_freed_memory()
             loss10 = run_trainer(build_trl(config, workdir) if arm == "trl" else build_plain(config, workdir))
     return seconds[0], loss10
 
@@ -322,13 +315,11 @@ def main() -> None:
         parts = sorted({p for t in tables.values() for p in t if p != "total"},
                        key=lambda p: -max(t.get(p, 0.0) for t in tables.values()))
         print(f"\nwhere a step's time goes (ms per step, one instrumented run of {args.steps} steps each):")
-        print(f"{'part':<28}" + "".join(f"{arm:>11}" for arm in ARMS))
+        print(f"{'part':<28}" + "".join(f"{arm:>10}" for arm in ARMS))
         for part in parts + ["total"]:
-            print(f"{part:<28}" + "".join(f"{tables[arm].get(part, 0.0):>11.2f}" for arm in ARMS))
+            print(f"{part:<28}" + "".join(f"{tables[arm].get(part, 0.0):>10.2f}" for arm in ARMS))
     print(f"\nper-step ms of {args.clock} time (median over repeats): " + "  ".join(
         f"{arm} {statistics.median(per_step[arm]):.1f}" for arm in ARMS))
-    print(f"median ratio plain-kept / plain Trainer (the allocator setting alone): "
-          f"{statistics.median(a / b for a, b in zip(per_step['plain-kept'], per_step['plain'])):.2f}")
     print(f"median ratio ftlab / TRL: {statistics.median(a / b for a, b in zip(per_step['ftlab'], per_step['trl'])):.2f}")
     print(f"median ratio ftlab / plain Trainer: {statistics.median(ratios):.2f}")
 

@@ -199,7 +199,6 @@ def _train(config: Config, run: RunDir, monitor: RunMonitor, resume_from: str | 
 
     from ftlab.monitor.sampling import peak_rss_mb
     from ftlab.training.advice import explain_failure
-    from ftlab.training.cpu_allocator import keep_freed_memory
     from ftlab.training.preparation import count_parameters, save_final
     from ftlab.training.sharding import layout
     from ftlab.training.tensor_memory import tensor_memory
@@ -218,9 +217,6 @@ def _train(config: Config, run: RunDir, monitor: RunMonitor, resume_from: str | 
         log(f"data, model and trainer ready in {time.time() - start:.1f} s: " + ", ".join(
             f"{len(rows)} {split} rows" for split, rows in data.splits.items() if rows)
             + f" (the {config.train.stage} trainer tokenized them)")
-        if trainer.args.device.type == "cpu" and keep_freed_memory():
-            log("training on the CPU: freed memory stays with the process, so steps do not page-fault their "
-                "activations in (ftlab.training.cpu_allocator)")
         stage = STAGES[config.train.stage]
         if stage.measure is not None and "stage_before" not in run.read_json("results.json"):  # kept on resume
             run.update_results(stage_before=_measure(stage, trainer.model, trainer.processing_class, config, data))
