@@ -19,9 +19,9 @@ allocator state, imports) weighs on another.  Runs alternate arm by arm so
 drift in machine load hits every arm alike; only ``trainer.train()`` is
 timed, by the process's CPU time (``--clock cpu``, the default: it holds still
 on a shared machine, and with OMP_NUM_THREADS=1 it is the wall time of a quiet
-one) or by the wall clock.  One more run per arm
-measures, with exclusive timers around the trainer's parts, where a step's time
-goes.  The last line is the median ratio ftlab / plain Trainer.
+one) or by the wall clock.  One more run per arm measures, with exclusive
+timers around the trainer's parts, where a step's time goes.  The last line is
+the median ratio ftlab / plain Trainer.
 
     OMP_NUM_THREADS=1 python benchmarks/train_speed.py [--steps 400] [--repeats 3] [--clock cpu|wall] [--validation]
 """
@@ -266,7 +266,8 @@ def child(arm: str, steps: int, instrumented_run: bool) -> dict:
         return {"ms_per_step": 1000 * seconds / steps, "loss10": loss10}
 
 
-def in_process(arm: str, args, instrumented_run: bool = False) -> dict:
+def in_own_process(arm: str, args, instrumented_run: bool = False) -> dict:
+    """``child`` in a fresh Python process; its result."""
     command = [sys.executable, __file__, "--child", arm, "--steps", str(args.steps), "--clock", args.clock]
     command += ["--validation"] * args.validation + ["--instrumented"] * instrumented_run
     done = subprocess.run(command, capture_output=True, text=True)
@@ -303,7 +304,7 @@ def main() -> None:
     for i in range(args.repeats):
         order = ARMS[i % len(ARMS):] + ARMS[:i % len(ARMS)]
         for arm in order:
-            run = in_process(arm, args)
+            run = in_own_process(arm, args)
             per_step[arm].append(run["ms_per_step"])
             losses[arm] = run["loss10"]
         ratios.append(per_step["ftlab"][-1] / per_step["plain"][-1])
@@ -311,7 +312,7 @@ def main() -> None:
               + f"  ratio ftlab/plain {ratios[-1]:.3f}", flush=True)
     print("loss at step 10: " + "  ".join(f"{arm} {losses[arm]:.4f}" for arm in ARMS))
     if args.breakdown:
-        tables = {arm: in_process(arm, args, instrumented_run=True)["breakdown"] for arm in ARMS}
+        tables = {arm: in_own_process(arm, args, instrumented_run=True)["breakdown"] for arm in ARMS}
         parts = sorted({p for t in tables.values() for p in t if p != "total"},
                        key=lambda p: -max(t.get(p, 0.0) for t in tables.values()))
         print(f"\nwhere a step's time goes (ms per step, one instrumented run of {args.steps} steps each):")
