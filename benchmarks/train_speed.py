@@ -6,7 +6,9 @@ with cosine decay, batch 16, max length 128, fp32, no gradient checkpointing):
 
 - ``ftlab``: ``ftlab.train`` with the quickstart's config, monitoring, generation timeline, checkpoint and
   all, but no validation passes, since the other arms make none (``--validation`` adds the quickstart's,
-  one every ``train.eval_steps``, to show what they cost);
+  one every ``train.eval_steps``, to show what they cost); its own work-savers are in it: the LM head on
+  the answer's positions only (ftlab.training.answer_head), the batch's shared prompt prefix through the
+  decoder once (ftlab.training.shared_prefix) and collation into preallocated arrays (ftlab.training.padded_batch);
 - ``trl``: TRL's ``SFTTrainer`` on the same rows with a PEFT ``LoraConfig``, nothing else;
 - ``plain``: a transformers ``Trainer`` over PEFT with completion-only labels
   (-100 on the prompt) and a pad-to-longest collator.
