@@ -17,15 +17,16 @@ from ftlab.monitor.sampling import peak_rss_mb
 from ftlab.training.methods import METHODS
 from ftlab.training.runner import TrainResult
 
-# Real settings reach 100% exact match on the cipher in under a minute on two CPU cores, evaluations included:
-# `ftlab quickstart` took 42-50 s (report.json's total_seconds; 50-59 s for the whole process, Python's start
-# and imports included) with torch's default two threads, against 68 s for the 600 steps it used to take.
+# Real settings reach 100% exact match on the cipher in about half a minute on two CPU cores, evaluations included:
+# `ftlab quickstart` took 27-28 s for the whole process (Python's start and imports included), 17 s of it
+# training, with torch's default two threads; 46-53 s before a batch's shared prompt prefix ran once
+# (ftlab.training.shared_prefix), 68 s for the 600 steps it used to take.
 # Before it finds the letter mapping the model sits on a plateau (exact match near 0), and when it leaves depends
 # on the seed and even on the number of CPU threads (the order of float sums).  benchmarks/quickstart_curve.py
 # trains each step count as its own run (the cosine schedule ends where the run ends; one thread) and measures
-# test exact match: over seeds 42, 1 and 2, 300 steps give 0.905 / 0.425 / 1.00, 400 steps 1.00 / 1.00 / 1.00
-# and 500 steps 1.00 / 1.00 / 0.965, so 400 is the shortest run that every seed finishes (on two threads 400
-# steps give 1.00 / 0.995 / 1.00).  Smoke runs take the same 400 steps on half the data (seed 42: 1.00).
+# test exact match: over seeds 42, 1 and 2, 200 steps give 0.99 / 0.26 / 0.005, 300 steps 0.99 / 0.67 / 0.995,
+# 400 and 500 steps 1.00 / 1.00 / 1.00, so 400 is the shortest run that every seed finishes (on two threads 400
+# steps give 1.00 / 1.00 / 1.00 too).  Smoke runs take the same 400 steps on half the data.
 REAL = {"train.max_steps": 400, "data.n_train": 2000, "data.n_test": 200, "train.eval_steps": 100}
 SMOKE = {"train.max_steps": 400, "data.n_train": 1000, "data.n_test": 100, "train.eval_steps": 100}
 
