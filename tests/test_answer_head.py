@@ -48,14 +48,13 @@ def test_labelled_positions_only_give_trls_loss_gradients_entropy_and_accuracy(t
         ours, our_grads = _scored(trainer, batch)
     finally:
         base.forward = trl_forward
-    # the rows' shared prompt prefix runs once (ftlab.training.shared_prefix): the same values to float rounding
     torch.testing.assert_close(ours.loss, theirs.loss)
-    torch.testing.assert_close(ours.log_probs, theirs.log_probs, atol=1e-4, rtol=1e-5)
-    torch.testing.assert_close(ours.entropy, theirs.entropy, atol=1e-4, rtol=1e-5)
+    torch.testing.assert_close(ours.log_probs, theirs.log_probs)
+    torch.testing.assert_close(ours.entropy, theirs.entropy)
     assert torch.equal(ours.is_top1, theirs.is_top1) and torch.equal(ours.label_mask, theirs.label_mask)
     assert our_grads.keys() == their_grads.keys() and len(our_grads) == 2 * 7 * 4  # A and B of 7 projections x 4
     for name, grad in their_grads.items():
-        torch.testing.assert_close(our_grads[name], grad, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(our_grads[name], grad, atol=1e-6, rtol=1e-4)
 
 
 def test_the_wrapped_model_still_generates_and_gives_logits(trainer):

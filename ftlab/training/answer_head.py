@@ -12,9 +12,7 @@ forward and backward, is thrown away.
 :func:`score_labelled_only` wraps that forward so that on a CPU only the
 labelled positions go through the head, in fp32 as TRL computes them, and
 returns TRL's own output type with the same fields, so TRL's loss and its
-logged entropy and token accuracy are unchanged.  The hidden states it scores
-come from :func:`ftlab.training.shared_prefix.decoder_states`, which runs the
-batch's shared prompt prefix once.  An FSDP-sharded head is
+logged entropy and token accuracy are unchanged.  An FSDP-sharded head is
 gathered whole first, as TRL gathers it; models whose logits TRL transforms
 (logit scaling, soft-capping, MoE auxiliary losses) and heads that DeepSpeed
 ZeRO-3 partitions keep TRL's path.
@@ -25,8 +23,6 @@ from __future__ import annotations
 import functools
 import types
 from typing import Any
-
-from ftlab.training.shared_prefix import decoder_states
 
 # Config fields that make TRL transform the logits after the projection; a model with one keeps TRL's path.
 TRANSFORMED_LOGITS = ("final_logit_softcapping", "logit_scale", "output_multiplier", "lm_head_multiplier",
@@ -49,7 +45,8 @@ def score_labelled_only(model: Any) -> bool:
                 or hasattr(head.weight, "ds_id"):  # DeepSpeed ZeRO-3 holds the head in pieces outside autograd
             return trl_forward(*args, fused_lm_head=fused_lm_head, labels=labels, shift_labels=shift_labels,
                                num_items_in_batch=num_items_in_batch, **kwargs)
-        hidden = decoder_states(self.base_model, *args, **kwargs)[:, :-1]
+        kwargs["use_cache"] = False
+        hidden = self.base_model(*args, **kwargs).last_hidden_state[:, :-1]
         return _scored(hidden, labels[:, 1:], _whole(head.weight), _whole(head.bias), num_items_in_batch)
 
     model.forward = types.MethodType(forward, model)

@@ -105,6 +105,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
     from ftlab.data.sources import load_data
     from ftlab.models.loader import load_tokenizer
     from ftlab.training import preparation
+    from ftlab.training.shared_prefix import share_prefix
     from ftlab.training.sharding import enable_cpu_fsdp
     from ftlab.training.stages import TrainerInputs
 
@@ -134,12 +135,15 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
         budget = default_max_new_tokens(config) or 64
         extra.append(GenerationTimeline(emit, shown, tokenizer, budget, config.eval.batch_size))
     arguments = training_arguments(config, run)
-    if enable_cpu_fsdp(preparation.method_of(config).quantized):
+    sharded = enable_cpu_fsdp(preparation.method_of(config).quantized)
+    if sharded:
         arguments["accelerator_config"] = {"use_configured_state": True}  # the FSDP state made above
     trainer = stage.build_trainer(TrainerInputs(
         config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
         arguments=arguments, callbacks=callbacks + extra,
         optimizer=preparation.make_optimizer(model, config), emit=emit))
+    if not sharded and next(model.parameters()).device.type == "cpu":  # measured on CPUs only
+        share_prefix(trainer.model)
     trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
     for callback in trainer.callback_handler.callbacks:
         if type(callback).__name__ == "TensorBoardCallback":

@@ -5,9 +5,7 @@ them and the loss falls on the completion only (``completion_only_loss``),
 with the whole prompt dialogue (system prompt, earlier turns) as context.
 On a CPU only the answer's positions go through the language-model head
 (:mod:`ftlab.training.answer_head`): the same loss and logged figures as TRL's,
-for a tenth of the head's work on short answers; and the prompt tokens every
-row of a batch opens with go through the decoder once, not once per row
-(:mod:`ftlab.training.shared_prefix`).  Batches are padded by
+for a tenth of the head's work on short answers.  Batches are padded by
 :class:`ftlab.training.padded_batch.PaddedBatch`, TRL's collator with a cheaper
 path for rows padded to the longest.
 """
