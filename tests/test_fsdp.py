@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
 from safetensors.torch import load_file
@@ -87,7 +88,10 @@ def test_fsdp_launch_shards_parameters_gradients_and_optimizer_state(fsdp_runs, 
 
 
 def test_fsdp_lora_matches_one_process_and_its_final_adapter_loads_in_one(fsdp_runs, tmp_path):
-    single = ftlab.train(config_for(tmp_path, "lora", 16))  # the same 16 rows per step in one process
+    # the same 16 rows per step in one process; sharded runs take the plain forward, so this one does too (the
+    # shared prefix changes float rounding, and the adapters are compared to 1e-3)
+    with mock.patch("ftlab.training.shared_prefix.share_prefix", lambda model: False):
+        single = ftlab.train(config_for(tmp_path, "lora", 16))
     sharded = fsdp_runs["lora"]["run"]
     assert losses(sharded) == pytest.approx(losses(single.run), rel=LOSS_TOLERANCE)
     assert losses(sharded)[-1] < 0.7 * losses(sharded)[0]
