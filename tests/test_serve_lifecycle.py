@@ -59,7 +59,9 @@ def test_sigterm_during_a_stream_finishes_it_and_the_queued_request_then_exits_0
     assert streamed[-1][1].usage.completion_tokens == expected_long.new_tokens
     assert results["short"].choices[0].message.content == expected_short.text == "apple"
     log = (tmp_path / "serve.log").read_text()
-    assert "Waiting for connections to close" in log and "Finished server process" in log
+    # the drain itself is checked above (the stream ran past the signal, the queued request was answered); uvicorn
+    # 0.54 on a fresh install did not log its "Waiting for connections to close" line here, so only its start and end
+    assert "Shutting down" in log and "Finished server process" in log
 
 
 def _cli_error(capsys, *argv):
