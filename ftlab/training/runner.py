@@ -142,7 +142,7 @@ def build_trainer(config: Config, run: RunDir, callbacks: list, emit=None):
         config=config, model=model, tokenizer=tokenizer, train_rows=train_rows, eval_rows=eval_rows,
         arguments=arguments, callbacks=callbacks + extra,
         optimizer=preparation.make_optimizer(model, config), emit=emit))
-    if not sharded and next(model.parameters()).device.type == "cpu":  # measured on CPUs only
+    if not sharded and trainer.args.device.type == "cpu":  # measured on CPUs only
         share_prefix(trainer.model)
     trainer.remove_callback(PrinterCallback)  # ftlab's monitor reports instead of raw dict prints
     for callback in trainer.callback_handler.callbacks:

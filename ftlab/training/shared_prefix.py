@@ -64,39 +64,42 @@ def share_prefix(model: Any) -> bool:
 
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     decoder = getattr(base, "base_model", base)
+    if getattr(decoder, "_shares_prefix", False):
+        return True
     if "cache" not in inspect.signature(decoder.forward).parameters:
         return False
     layers = DynamicCache(config=decoder.config).layers
     if not layers or any(type(layer) is not DynamicLayer for layer in layers):
         return False
-    if getattr(decoder, "_shares_prefix", False):
-        return True
     plain = type(decoder).forward
 
     @functools.wraps(plain)  # bound below as a method, so that a deep copy of the model calls its own layers
     def forward(self, input_ids=None, attention_mask=None, *args, **kwargs):
-        if args or not _worth_sharing(self, input_ids, attention_mask, kwargs):
+        prefix = 0 if args else _prefix_worth_sharing(self, input_ids, attention_mask, kwargs)
+        if not prefix:
             return plain(self, input_ids, attention_mask, *args, **kwargs)
         return BaseModelOutputWithPast(last_hidden_state=_states(functools.partial(plain, self), input_ids,
-                                                                 attention_mask, kwargs))
+                                                                 attention_mask, prefix, kwargs))
 
     decoder.forward = types.MethodType(forward, decoder)
     decoder._shares_prefix = True
     return True
 
 
-def _worth_sharing(decoder: Any, input_ids: Any, attention_mask: Any, kwargs: dict) -> bool:
+def _prefix_worth_sharing(decoder: Any, input_ids: Any, attention_mask: Any, kwargs: dict) -> int:
+    """The length of the batch's shared prefix where running it once is exact and pays; 0 elsewhere."""
     import torch
 
     if input_ids is None or input_ids.shape[0] < 2 or any(kwargs.get(name) is not None for name in PLAIN_ONLY):
-        return False
+        return 0
     # a cache is wanted back unless the caller said no, or trains (generation passes its cache object)
     if kwargs.get("use_cache") is not False and not (decoder.training and torch.is_grad_enabled()):
-        return False
+        return 0
     if getattr(decoder, "gradient_checkpointing", False) or decoder.training and _draws_dropout(decoder):
-        return False
+        return 0
     rows, length = input_ids.shape
-    return (rows - 1) * shared_length(input_ids, attention_mask) >= MIN_SAVING * rows * length
+    prefix = shared_length(input_ids, attention_mask)
+    return prefix if (rows - 1) * prefix >= MIN_SAVING * rows * length else 0
 
 
 def _draws_dropout(decoder: Any) -> bool:
@@ -107,13 +110,12 @@ def _draws_dropout(decoder: Any) -> bool:
                                 for m in decoder.modules())
 
 
-def _states(plain: Any, input_ids: Any, attention_mask: Any, kwargs: dict) -> Any:
-    """The last hidden states of the whole batch: the shared prefix once, as a cache for the rows' rest."""
+def _states(plain: Any, input_ids: Any, attention_mask: Any, prefix: int, kwargs: dict) -> Any:
+    """The last hidden states of the whole batch: the shared ``prefix`` once, as a cache for the rows' rest."""
     import torch
 
     kwargs = {k: v for k, v in kwargs.items() if k not in PLAIN_ONLY and k != "use_cache"}
     rows = input_ids.shape[0]
-    prefix = shared_length(input_ids, attention_mask)
     head = plain(input_ids[:1, :prefix], use_cache=True, **kwargs)
     cache = head.cache
     cache.batch_repeat_interleave(rows)
